@@ -1,0 +1,5 @@
+import sys
+
+from oncoresist.cli import main
+
+sys.exit(main())
