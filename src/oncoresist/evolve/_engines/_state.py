@@ -1,0 +1,88 @@
+"""Clone records shared by the stochastic engines, with growth and rollback."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from oncoresist.evolve._kernels import KIND_COMPARTMENT, KIND_ROOT
+
+_FIELDS = ("size", "ctype", "parent", "lineage", "born", "kind")
+
+
+class CloneState:
+    """Parallel arrays of clone records (see ``_kernels`` for their meaning)."""
+
+    def __init__(self, counts: np.ndarray, ntypes: int, t0: float = 0.0, capacity: int = 256):
+        cap = max(capacity, 4 * ntypes + 16)
+        self.ntypes = ntypes
+        self.size = np.zeros(cap, dtype=np.int64)
+        self.ctype = np.zeros(cap, dtype=np.int64)
+        self.parent = np.full(cap, -1, dtype=np.int64)
+        self.lineage = np.zeros(cap, dtype=np.int64)
+        self.born = np.zeros(cap, dtype=np.float64)
+        self.kind = np.zeros(cap, dtype=np.int64)
+        self.comp = np.full((cap, ntypes), -1, dtype=np.int64)
+        self.n = 0
+        for k, count in enumerate(counts):
+            if count > 0:
+                i = self.n
+                self.size[i] = int(count)
+                self.ctype[i] = k
+                self.parent[i] = -1
+                self.lineage[i] = i
+                self.born[i] = t0
+                self.kind[i] = KIND_ROOT
+                self.comp[i, k] = i
+                self.n += 1
+        self.queue_capacity = cap
+
+    @property
+    def capacity(self) -> int:
+        return self.size.shape[0]
+
+    def grow(self, minimum: int | None = None) -> None:
+        new = max(2 * self.capacity, minimum or 0)
+        for name in _FIELDS:
+            old = getattr(self, name)
+            arr = np.zeros(new, dtype=old.dtype)
+            if name == "parent":
+                arr[:] = -1
+            arr[: self.n] = old[: self.n]
+            setattr(self, name, arr)
+        comp = np.full((new, self.ntypes), -1, dtype=np.int64)
+        comp[: self.n] = self.comp[: self.n]
+        self.comp = comp
+        self.queue_capacity = max(self.queue_capacity, new)
+
+    def snapshot(self) -> dict:
+        keep = {name: getattr(self, name)[: self.n].copy() for name in _FIELDS}
+        keep["comp"] = self.comp[: self.n].copy()
+        keep["n"] = self.n
+        return keep
+
+    def restore(self, snap: dict) -> None:
+        n = snap["n"]
+        for name in _FIELDS:
+            arr = getattr(self, name)
+            arr[:n] = snap[name]
+            arr[n:] = -1 if name == "parent" else 0
+        self.comp[:n] = snap["comp"]
+        self.comp[n:] = -1
+        self.n = n
+
+    def type_sizes(self) -> np.ndarray:
+        out = np.zeros(self.ntypes, dtype=np.int64)
+        np.add.at(out, self.ctype[: self.n], self.size[: self.n])
+        return out
+
+    def records(self) -> dict[str, np.ndarray]:
+        n = self.n
+        return {
+            "clone_id": np.arange(n, dtype=np.int64),
+            "parent_id": self.parent[:n].copy(),
+            "type": self.ctype[:n].copy(),
+            "size": self.size[:n].copy(),
+            "born": self.born[:n].copy(),
+            "lineage": self.lineage[:n].copy(),
+            "compartment": (self.kind[:n] == KIND_COMPARTMENT).copy(),
+        }

@@ -1,0 +1,69 @@
+"""The hybrid engine: exact events for small clone groups, Kendall transitions for large ones."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from oncoresist.evolve._engines._state import CloneState
+from oncoresist.evolve._kernels import (
+    STATUS_NEED_SPACE,
+    STATUS_OVERFLOW,
+    hybrid_advance,
+)
+from oncoresist.evolve._model import Rates
+
+
+class HybridEngine:
+    """Exact where counts are small, the exact linear birth–death law over a step where large.
+
+    Parameters
+    ----------
+    exact_threshold
+        Groups of fewer cells are simulated event by event (mutations at their true times).
+    max_step
+        Longest step (time units).
+    growth_tol
+        Steps are shortened so that no type's expected size changes by more than a factor
+        ``exp(growth_tol)``; the size law is exact for any step, this bounds the error of the
+        mutation-arrival path (exponential interpolation) and of frozen capacity.
+    """
+
+    name = "hybrid"
+    stochastic = True
+
+    def __init__(self, *, exact_threshold: int = 100, max_step: float = 50.0, growth_tol: float = 0.5):
+        self.exact_threshold = int(exact_threshold)
+        self.max_step = float(max_step)
+        self.growth_tol = float(growth_tol)
+
+    def init(self, counts: np.ndarray, t0: float = 0.0) -> CloneState:
+        return CloneState(counts, len(counts), t0)
+
+    def advance(self, state: CloneState, rates: Rates, t: float, t_end: float, *, capacity: float | None,
+                stop_above: float, stop_mask: np.ndarray, rng: np.random.Generator) -> tuple[float, int]:
+        cap = -1.0 if capacity is None else float(capacity)
+        stop = float(min(stop_above, 9.2e18))
+        while True:
+            saved_rng = rng.bit_generator.state
+            saved = state.snapshot()
+            qlen = state.queue_capacity
+            qc = np.empty(qlen, dtype=np.int64)
+            qn = np.empty(qlen, dtype=np.int64)
+            qt = np.empty(qlen, dtype=np.float64)
+            n, t_new, status = hybrid_advance(
+                state.size, state.ctype, state.parent, state.lineage, state.born, state.kind, state.comp,
+                state.n, float(t), float(t_end), rates.birth, rates.death, rates.mutation, rates.switching,
+                cap, stop, stop_mask, self.exact_threshold, self.max_step, self.growth_tol, rng, qc, qn, qt,
+            )
+            if status == STATUS_OVERFLOW:
+                # a burst of arrivals overran the arrays: redo the call from the same state
+                state.restore(saved)
+                rng.bit_generator.state = saved_rng
+                state.grow()
+                continue
+            state.n = n
+            t = t_new
+            if status == STATUS_NEED_SPACE:
+                state.grow()
+                continue
+            return t, status

@@ -1,0 +1,199 @@
+"""Ensembles of virtual patients through an executor, aggregated with standard errors."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from collections.abc import Callable, Sequence
+from concurrent.futures import Executor, ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from oncoresist._core.atomic import atomic_output_dir
+from oncoresist._core.exceptions import InputError
+from oncoresist._core.provenance import Provenance
+from oncoresist._core.rng import spawn_seed_sequences
+from oncoresist.evolve._model import Model
+from oncoresist.evolve._simulate import SimulationResult, simulate
+
+EVENT_NAMES = ("detection", "treatment_start", "extinction", "progression", "time_limit")
+OUTCOMES = ("extinct", "progressed", "time_limit", "detected")
+
+
+def _row(run: int, result: SimulationResult) -> dict[str, Any]:
+    row: dict[str, Any] = {"run": run, "outcome": result.outcome, "attempts": result.attempts,
+                           "n_clones": result.n_clones}
+    for name in EVENT_NAMES:
+        row[f"t_{name}"] = result.events.get(name, math.nan)
+    for name in result.type_names:
+        det = result.sizes_at_detection
+        row[f"detected_{name}"] = det[name] if det is not None else math.nan
+    for name in result.type_names:
+        row[f"final_{name}"] = result.final_sizes[name]
+    return row
+
+
+def _run_chunk(model: Model, strategy: Any, options: dict[str, Any], start: int,
+               seeds: Sequence[np.random.SeedSequence]) -> list[dict[str, Any]]:
+    rows = []
+    for offset, seed in enumerate(seeds):
+        result = simulate(model, strategy, rng=np.random.default_rng(seed), **options)
+        rows.append(_row(start + offset, result))
+    return rows
+
+
+@dataclass
+class EnsembleResult:
+    """Per-patient outcomes of an ensemble and their aggregates.
+
+    Attributes
+    ----------
+    runs
+        One row per patient: run, outcome, attempts, n_clones, ``t_<event>`` times (NaN when
+        the event did not happen), ``detected_<type>`` and ``final_<type>`` cell counts.
+    type_names
+        The model's types.
+    seed
+        The ensemble seed (children ``SeedSequence(seed).spawn(runs)`` drive the patients).
+    """
+
+    runs: pd.DataFrame
+    type_names: tuple[str, ...]
+    seed: int | None = None
+    model_name: str = "model"
+    engine: str = "hybrid"
+
+    def probability(self, outcome: str) -> tuple[float, float]:
+        """Fraction of patients with ``outcome`` and its binomial standard error."""
+        n = len(self.runs)
+        p = float((self.runs["outcome"] == outcome).mean()) if n else math.nan
+        return p, math.sqrt(p * (1.0 - p) / n) if n else math.nan
+
+    def summary(self) -> pd.DataFrame:
+        """Aggregates with standard errors: quantity, estimate, se, n."""
+        rows = []
+        n = len(self.runs)
+        for outcome in OUTCOMES:
+            p, se = self.probability(outcome)
+            rows.append((f"P({outcome})", p, se, n))
+        for name in EVENT_NAMES:
+            times = self.runs[f"t_{name}"].dropna().to_numpy(float)
+            if len(times):
+                se = float(times.std(ddof=1) / math.sqrt(len(times))) if len(times) > 1 else math.nan
+                rows.append((f"mean time to {name}", float(times.mean()), se, len(times)))
+        for name in self.type_names:
+            values = self.runs[f"detected_{name}"].dropna().to_numpy(float)
+            if len(values):
+                k = len(values)
+                se = float(values.std(ddof=1) / math.sqrt(k)) if k > 1 else math.nan
+                rows.append((f"mean {name} at detection", float(values.mean()), se, k))
+                p = float((values > 0).mean())
+                rows.append((f"P({name} > 0 at detection)", p, math.sqrt(p * (1 - p) / k), k))
+        return pd.DataFrame(rows, columns=["quantity", "estimate", "se", "n"])
+
+    def to_frame(self) -> pd.DataFrame:
+        """The per-patient table."""
+        return self.runs.copy()
+
+    def write(self, path: str | Path, *, provenance: Provenance | None = None) -> Path:
+        """Write ``runs.tsv``, ``summary.tsv`` and ``provenance.json`` into folder ``path``."""
+        prov = provenance or Provenance.create("oncoresist.evolve.simulate_ensemble", seed=self.seed)
+        with atomic_output_dir(path) as tmp:
+            self.runs.to_csv(tmp / "runs.tsv", sep="\t", index=False, lineterminator="\n",
+                             float_format="%.10g")
+            self.summary().to_csv(tmp / "summary.tsv", sep="\t", index=False, lineterminator="\n",
+                                  float_format="%.10g")
+            (tmp / "provenance.json").write_text(json.dumps(prov.to_dict(), indent=2, sort_keys=True) + "\n")
+        return Path(path)
+
+
+def simulate_ensemble(
+    model: Model,
+    strategy: Any = None,
+    *,
+    runs: int,
+    rng: int | np.random.SeedSequence | None = None,
+    executor: Executor | None = None,
+    workers: int | None = None,
+    chunk_size: int | None = None,
+    on_progress: Callable[[int, int], None] | None = None,
+    **options: Any,
+) -> EnsembleResult:
+    """Simulate ``runs`` independent patients and collect their outcomes.
+
+    Patient ``i`` is driven by child ``i`` of ``SeedSequence(rng).spawn(runs)``, so results
+    do not depend on the executor, the number of workers or the chunk size.
+
+    Parameters
+    ----------
+    model, strategy
+        As in :func:`simulate` (a strategy must be picklable for process pools).
+    runs
+        Number of patients.
+    rng
+        Ensemble seed.
+    executor
+        Any ``concurrent.futures.Executor`` (a Dask ``Client.get_executor()`` works too). None:
+        a process pool of ``workers`` processes (default: the CPU count), or in-process when
+        ``workers == 1`` or the ensemble is small.
+    workers, chunk_size
+        Pool size and patients per task.
+    on_progress
+        Called with (patients done, runs) as chunks finish.
+    **options
+        Passed to :func:`simulate` (engine, stop, decision_interval, ...).
+
+    Returns
+    -------
+    EnsembleResult
+
+    Examples
+    --------
+    >>> from oncoresist.evolve import CellType, Model, StopRules, simulate_ensemble
+    >>> m = Model(types=(CellType("S", 1.0, 1.0),), initial={"S": 1})
+    >>> ens = simulate_ensemble(m, runs=200, rng=1, workers=1, stop=StopRules(time_limit=1e6))
+    >>> p, se = ens.probability("extinct")
+    >>> p
+    1.0
+    """
+    if int(runs) != runs or runs < 1:
+        msg = f"runs must be a whole number >= 1; got {runs!r}"
+        raise InputError(msg, field="runs")
+    runs = int(runs)
+    seeds = spawn_seed_sequences(rng, runs)
+    n_workers = workers or os.cpu_count() or 1
+    if chunk_size is None:
+        chunk_size = max(1, min(500, math.ceil(runs / (4 * n_workers))))
+    chunks = [(start, seeds[start:start + chunk_size]) for start in range(0, runs, chunk_size)]
+    rows: list[dict[str, Any]] = []
+    done = 0
+    inline = executor is None and (n_workers == 1 or runs <= chunk_size)
+    if inline:
+        for start, chunk in chunks:
+            rows.extend(_run_chunk(model, strategy, options, start, chunk))
+            done += len(chunk)
+            if on_progress:
+                on_progress(done, runs)
+    else:
+        own = executor is None
+        pool = ProcessPoolExecutor(max_workers=n_workers) if own else executor
+        try:
+            futures = [pool.submit(_run_chunk, model, strategy, options, start, chunk) for start, chunk in chunks]
+            for future, (_, chunk) in zip(futures, chunks, strict=True):
+                rows.extend(future.result())
+                done += len(chunk)
+                if on_progress:
+                    on_progress(done, runs)
+        finally:
+            if own:
+                pool.shutdown()
+    frame = pd.DataFrame(rows).sort_values("run").reset_index(drop=True)
+    seed = int(rng) if isinstance(rng, int | np.integer) and not isinstance(rng, bool) else None
+    return EnsembleResult(runs=frame, type_names=model.type_names, seed=seed, model_name=model.name,
+                          engine=str(options.get("engine", "hybrid")))
+

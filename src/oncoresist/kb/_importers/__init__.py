@@ -1,0 +1,1 @@
+"""Importers of public knowledge bases (CIViC, the Cancer Genome Interpreter) into rules."""

@@ -1,0 +1,421 @@
+"""Pydantic models of the curated YAML files (drugs, pathways, rules) and their loader.
+
+The contract is ``KB_SCHEMA.md``: unknown keys are errors. Every error names the file, the line,
+the entry (its index and its ``name``/``id``/``gene``) and the field, so that a curator or a user
+with ``--kb-extra`` can fix it without reading a traceback.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from oncoresist._core.exceptions import InputError
+
+MODALITIES = (
+    "small molecule",
+    "antibody",
+    "antibody-drug conjugate",
+    "chemotherapy",
+    "immunotherapy",
+    "hormone therapy",
+    "other",
+)
+ROLES = (
+    "receptor",
+    "adaptor",
+    "kinase",
+    "gtpase",
+    "transcription factor",
+    "phosphatase",
+    "ligand",
+    "regulator",
+    "effector",
+    "other",
+)
+EFFECTS = ("resistance", "reduced sensitivity", "sensitivity")
+MECHANISMS = (
+    "on-target",
+    "bypass",
+    "downstream",
+    "phenotypic",
+    "microenvironment",
+    "pharmacological",
+)
+EVIDENCE_LEVELS = ("A", "B", "C", "D", "E")
+CONFIDENCES = ("high", "medium", "low")
+
+_REFERENCE = re.compile(r"^(PMID:\d+|DOI:10\.\d{4,9}/\S+)$")
+
+Modality = Literal[
+    "small molecule",
+    "antibody",
+    "antibody-drug conjugate",
+    "chemotherapy",
+    "immunotherapy",
+    "hormone therapy",
+    "other",
+]
+Role = Literal[
+    "receptor",
+    "adaptor",
+    "kinase",
+    "gtpase",
+    "transcription factor",
+    "phosphatase",
+    "ligand",
+    "regulator",
+    "effector",
+    "other",
+]
+Effect = Literal["resistance", "reduced sensitivity", "sensitivity"]
+Mechanism = Literal[
+    "on-target", "bypass", "downstream", "phenotypic", "microenvironment", "pharmacological"
+]
+Level = Literal["A", "B", "C", "D", "E"]
+Confidence = Literal["high", "medium", "low"]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, frozen=True)
+
+
+def _check_references(values: list[str]) -> list[str]:
+    for value in values:
+        if not _REFERENCE.match(value):
+            msg = f"reference {value!r} must look like 'PMID:12345678' or 'DOI:10.xxxx/yyyy'"
+            raise ValueError(msg)
+    return values
+
+
+class DrugEntry(_Strict):
+    """One drug of ``drugs.yaml``."""
+
+    name: str = Field(min_length=1)
+    synonyms: list[str] = Field(default_factory=list)
+    drug_class: str = Field(alias="class", min_length=1)
+    generation: int | None = Field(default=None, ge=1, le=9)
+    modality: Modality
+    targets: list[str] = Field(default_factory=list)
+    notes: str | None = None
+    references: list[str] = Field(default_factory=list)
+
+    @field_validator("name")
+    @classmethod
+    def _lower_case(cls, value: str) -> str:
+        if value != value.lower():
+            msg = f"canonical drug names are lower case: write {value.lower()!r}, not {value!r}"
+            raise ValueError(msg)
+        return value
+
+    @field_validator("references")
+    @classmethod
+    def _references(cls, value: list[str]) -> list[str]:
+        return _check_references(value)
+
+
+class DrugsFile(_Strict):
+    """The whole of ``drugs.yaml``."""
+
+    schema_version: Literal[1]
+    drugs: list[DrugEntry]
+
+
+class PathwayNode(_Strict):
+    """One gene of ``pathways.yaml``."""
+
+    gene: str = Field(min_length=1)
+    role: Role
+    pathways: list[str] = Field(default_factory=list)
+
+
+class PathwayEdge(_Strict):
+    """One signed, directed edge of ``pathways.yaml``: ``source`` acts on ``target``."""
+
+    source: str = Field(min_length=1)
+    target: str = Field(min_length=1)
+    sign: Literal["activates", "inhibits"]
+    references: list[str] = Field(default_factory=list)
+
+    @field_validator("references")
+    @classmethod
+    def _references(cls, value: list[str]) -> list[str]:
+        return _check_references(value)
+
+
+class PathwaysFile(_Strict):
+    """The whole of ``pathways.yaml``."""
+
+    schema_version: Literal[1]
+    nodes: list[PathwayNode]
+    edges: list[PathwayEdge]
+    effectors: list[str] = Field(default_factory=list)
+
+
+class RuleEntry(_Strict):
+    """One curated resistance rule of ``rules.yaml`` (or of a user's ``--kb-extra`` file)."""
+
+    id: str = Field(min_length=1, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$")
+    gene: str | None = None
+    alteration: str = Field(min_length=1)
+    drugs: list[str] = Field(default_factory=list)
+    drug_class: str | None = None
+    generation: list[int] | int | None = None
+    effect: Effect
+    mechanism: Mechanism | None = None
+    mechanism_override: bool = False
+    disease: str | None = None
+    evidence_level: Level
+    confidence: Confidence
+    references: list[str] = Field(default_factory=list)
+    alternatives: list[str] = Field(default_factory=list)
+    requires: list[str] = Field(default_factory=list)
+    phase: Literal["cis", "trans"] | None = None
+    note: str | None = None
+
+    @field_validator("references")
+    @classmethod
+    def _references(cls, value: list[str]) -> list[str]:
+        return _check_references(value)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> RuleEntry:
+        if not self.drugs and not self.drug_class:
+            msg = "give the drugs the rule is about in 'drugs', or a class in 'drug_class'"
+            raise ValueError(msg)
+        if self.generation is not None and not self.drug_class:
+            msg = "'generation' restricts 'drug_class'; set 'drug_class' too or remove it"
+            raise ValueError(msg)
+        if self.mechanism_override and self.mechanism is None:
+            msg = "'mechanism_override: true' needs a 'mechanism' to impose"
+            raise ValueError(msg)
+        if self.phase is not None and not self.requires:
+            msg = "'phase' describes the relation to 'requires'; list the required alterations"
+            raise ValueError(msg)
+        return self
+
+    @property
+    def generations(self) -> tuple[int, ...]:
+        """The ``generation`` restriction as a tuple (empty: no restriction)."""
+        if self.generation is None:
+            return ()
+        if isinstance(self.generation, int):
+            return (self.generation,)
+        return tuple(self.generation)
+
+
+class RulesFile(_Strict):
+    """The whole of ``rules.yaml``."""
+
+    schema_version: Literal[1]
+    rules: list[RuleEntry]
+
+
+# ------------------------------------------------------------------------------------------
+# Loading YAML with line numbers
+
+
+class _LineLoader(yaml.SafeLoader):
+    """A safe loader that also remembers where each mapping starts and where its keys are."""
+
+
+class _DuplicateKeyError(yaml.MarkedYAMLError):
+    """A key given twice in one mapping (PyYAML would silently keep the last one)."""
+
+
+def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> dict:
+    lines = {"__line__": node.start_mark.line + 1}
+    for key_node, _value in node.value:
+        key = str(key_node.value)
+        if key in lines:
+            raise _DuplicateKeyError(
+                problem=f"key {key!r} appears twice in the same entry (first on line {lines[key]})",
+                problem_mark=key_node.start_mark,
+            )
+        lines[key] = key_node.start_mark.line + 1
+    mapping = loader.construct_mapping(node, deep=True)
+    return _Located(mapping, lines)
+
+
+class _Located(dict):
+    """A dict that knows the line of itself and of each of its keys."""
+
+    def __init__(self, data: dict, lines: dict[str, int]) -> None:
+        super().__init__(data)
+        self.lines = lines
+
+
+_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
+def read_yaml(path: str | Path) -> Any:
+    """Parse a YAML file, turning syntax errors into an ``InputError`` with the line."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        msg = "file not found; check the path"
+        raise InputError(msg, path=path) from None
+    except UnicodeDecodeError as exc:
+        msg = f"is not UTF-8 text ({exc.reason}); save it as UTF-8"
+        raise InputError(msg, path=path) from None
+    try:
+        # The line-aware loader also refuses duplicate keys, which PyYAML would silently merge.
+        return yaml.load(text, Loader=_LineLoader)  # noqa: S506 - a SafeLoader subclass
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark is not None else None
+        problem = exc.problem or str(exc)
+        msg = f"is not valid YAML: {problem}"
+        if exc.context:
+            msg += f" ({exc.context})"
+        msg += "; check indentation, colons and quotes there"
+        raise InputError(msg, path=path, line=line) from None
+    except yaml.YAMLError as exc:
+        msg = f"is not valid YAML: {exc}"
+        raise InputError(msg, path=path) from None
+
+
+_ENTRY_NAME = ("id", "name", "gene", "source")
+
+
+def _describe_entry(entry: Any, index: int) -> str:
+    if isinstance(entry, dict):
+        for key in _ENTRY_NAME:
+            if isinstance(entry.get(key), str):
+                return f"entry {index + 1} ({key} {entry[key]!r})"
+    return f"entry {index + 1}"
+
+
+def _locate(document: Any, loc: tuple) -> tuple[str, int | None, str | None]:
+    """Turn a pydantic error location into (entry description, line, field)."""
+    where: list[str] = []
+    node: Any = document
+    line = getattr(document, "lines", {}).get("__line__")
+    field = None
+    for step in loc:
+        if isinstance(step, int):
+            if isinstance(node, list) and step < len(node):
+                where.append(_describe_entry(node[step], step))
+                node = node[step]
+                line = getattr(node, "lines", {}).get("__line__", line)
+            continue
+        key = "class" if step == "drug_class" else str(step)
+        field = key
+        if isinstance(node, dict):
+            line = getattr(node, "lines", {}).get(key, line)
+            node = node.get(key)
+        else:
+            node = None
+    return ", ".join(where), line, field
+
+
+def _friendly(error: dict, known: list[str] | None = None) -> str:
+    kind = error["type"]
+    if kind == "extra_forbidden":
+        text = "unknown key; remove it or check its spelling against the schema (docs/kb.md)"
+        if known:
+            close = difflib.get_close_matches(str(error["loc"][-1]), known, n=1, cutoff=0.6)
+            if close:
+                text = f"unknown key; did you mean {close[0]!r}?"
+        return text
+    if kind == "missing":
+        return "required key is missing"
+    if kind == "literal_error":
+        expected = error.get("ctx", {}).get("expected", "")
+        return f"got {error.get('input')!r}; expected one of {expected}"
+    text = error["msg"].removeprefix("Value error, ")
+    if kind == "value_error":
+        return text
+    return f"{text} (got {error.get('input')!r})"
+
+
+def _known_fields(model: type[BaseModel], loc: tuple) -> list[str]:
+    """Field names of the (sub)model an error location points into."""
+    current: Any = model
+    for step in loc[:-1]:
+        if isinstance(step, int):
+            continue
+        info = current.model_fields.get(step)
+        if info is None:
+            return []
+        annotation = info.annotation
+        args = getattr(annotation, "__args__", ())
+        inner = args[0] if args else annotation
+        if isinstance(inner, type) and issubclass(inner, BaseModel):
+            current = inner
+    return [info.alias or name for name, info in current.model_fields.items()]
+
+
+def validate(document: Any, model: type[BaseModel], path: str | Path) -> BaseModel:
+    """Validate a parsed YAML document; the first problem becomes an ``InputError``.
+
+    The message names the entry (index and id/name) and the field; the error carries the file,
+    the line and the field.
+    """
+    if not isinstance(document, dict):
+        msg = (
+            "expected a mapping with 'schema_version' and a list of entries, found "
+            f"{type(document).__name__}"
+        )
+        raise InputError(msg, path=path, line=1)
+    try:
+        return model.model_validate(_plain(document))
+    except ValidationError as exc:
+        # An unknown key is usually a misspelt known one: report it first, with a suggestion.
+        errors = sorted(exc.errors(), key=lambda e: e["type"] != "extra_forbidden")
+        first = errors[0]
+        loc = tuple(first["loc"])
+        where, line, field = _locate(document, loc)
+        # A whole-entry check (model validator) ends its location at the entry, not a field.
+        entry_level = bool(loc) and isinstance(loc[-1], int)
+        parts = [where] if where else []
+        if field is not None and not entry_level:
+            parts.append(f"field {field!r}")
+        text = _friendly(first, _known_fields(model, loc))
+        more = f" (and {len(errors) - 1} more problem(s))" if len(errors) > 1 else ""
+        msg = f"{', '.join(parts)}: {text}{more}" if parts else text + more
+        raise InputError(msg, path=path, line=line, field=None if entry_level else field) from None
+
+
+def load_file(path: str | Path, model: type[BaseModel]) -> tuple[BaseModel, Any]:
+    """Read and validate one YAML file; returns the model and the line-aware raw document."""
+    document = read_yaml(path)
+    return validate(document, model, path), document
+
+
+def entry_line(document: Any, list_key: str, index: int) -> int | None:
+    """Line of entry ``index`` of the list ``list_key`` in a raw document, if known."""
+    try:
+        return document[list_key][index].lines["__line__"]
+    except (KeyError, IndexError, TypeError, AttributeError):
+        return None
+
+
+def field_line(document: Any, list_key: str, index: int, field: str) -> int | None:
+    """Line of ``field`` in entry ``index`` of ``list_key``, else the entry's line."""
+    try:
+        entry = document[list_key][index]
+        return entry.lines.get(field, entry.lines["__line__"])
+    except (KeyError, IndexError, TypeError, AttributeError):
+        return None

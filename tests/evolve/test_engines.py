@@ -1,0 +1,209 @@
+"""Every engine against the theory: seeded statistical tests with stated tolerances.
+
+Tolerances: 4 standard errors for exact results (Kendall's law, engine agreement); the larger
+of 4 standard errors and 0.02 for asymptotic formulas (Luria–Delbrück, Iwasa, Bozic eq. (1),
+Durrett–Moseley), as the issue specifies. Standard errors of probabilities come from the
+theoretical value, sqrt(p (1 - p) / n); of means from the sample.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from oncoresist.evolve import (
+    CellType,
+    Dosing,
+    Drug,
+    DrugResponse,
+    Model,
+    Mutation,
+    Schedule,
+    StopRules,
+    Switch,
+    simulate_ensemble,
+    theory,
+)
+from oncoresist.evolve._yaml import load_scenario
+
+EXAMPLES = __import__("pathlib").Path(__file__).parents[2] / "examples" / "bozic2013"
+
+STOCHASTIC = [
+    ("exact", {}),
+    ("hybrid", {}),
+    ("hybrid", {"exact_threshold": 1}),  # every group by the Kendall transition
+]
+
+
+def _runs(model, runs, seed, *, engine="hybrid", options=None, strategy=None, **kwargs):
+    ens = simulate_ensemble(model, strategy, runs=runs, rng=seed, workers=1, engine=engine,
+                            engine_options=options or {}, **kwargs)
+    return ens.runs
+
+
+def _assert_prob(observed, expected, n, *, asymptotic=False, what=""):
+    se = math.sqrt(max(expected * (1 - expected), 1e-12) / n)
+    tol = max(4 * se, 0.02) if asymptotic else 4 * se
+    assert abs(observed - expected) <= tol, f"{what}: observed {observed:.4f}, expected {expected:.4f}, tol {tol:.4f}"
+
+
+# ----------------------------------------------------------------------------- Kendall
+@pytest.mark.parametrize(("engine", "options"), STOCHASTIC)
+@pytest.mark.parametrize("n0", [1, 5])
+def test_kendall_law_at_fixed_time(engine, options, n0):
+    b, d, t_end, runs = 1.0, 0.6, 2.0, 1500
+    model = Model(types=(CellType("A", b, d),), initial={"A": n0})
+    final = _runs(model, runs, 11 + n0, engine=engine, options=options,
+                  stop=StopRules(time_limit=t_end))["final_A"].to_numpy()
+    a, be = theory.kendall_parameters(b, d, t_end)
+    p = theory.kendall_pmf(np.arange(4), n0, alpha=a, beta=be)
+    for k in range(4):
+        _assert_prob(float(np.mean(final == k)), float(p[k]), runs, what=f"P(X={k})")
+    mean = n0 * (1 - a) / (1 - be)
+    var1 = (1 - a) * (a + be) / (1 - be) ** 2  # one-ancestor variance of the zero-modified geometric
+    se = math.sqrt(n0 * var1 / runs)
+    assert abs(final.mean() - mean) <= 4 * se
+
+
+def test_kendall_law_large_population_hybrid():
+    # 1e6 cells: the hybrid must move them in a few Kendall steps; mean and variance exact
+    b, d, t_end, n0, runs = 0.5, 0.4, 3.0, 10**6, 400
+    model = Model(types=(CellType("A", b, d),), initial={"A": n0})
+    final = _runs(model, runs, 5, stop=StopRules(time_limit=t_end))["final_A"].to_numpy(float)
+    a, be = theory.kendall_parameters(b, d, t_end)
+    mean1 = (1 - a) / (1 - be)
+    var1 = (1 - a) * (a + be) / (1 - be) ** 2
+    assert abs(final.mean() - n0 * mean1) <= 4 * math.sqrt(n0 * var1 / runs)
+    # sample variance of a near-normal sum: SE of s^2 is about s^2 sqrt(2 / (n - 1))
+    assert abs(final.var(ddof=1) - n0 * var1) <= 4 * n0 * var1 * math.sqrt(2 / (runs - 1))
+
+
+@pytest.mark.parametrize(("engine", "options"), STOCHASTIC)
+def test_kendall_piecewise_constant_rates(engine, options):
+    # a drug switched on at t = 1 adds 0.8 to the death rate: rates (1.0, 0.3) then (1.0, 1.1)
+    model = Model(types=(CellType("A", 1.0, 0.3, (DrugResponse("x", "death", 0.8),)),),
+                  drugs=(Drug("x"),), initial={"A": 2})
+    plan = Schedule(((0.0, Dosing()), (1.0, Dosing(levels={"x": 1.0}))))
+    runs = 1500
+    final = _runs(model, runs, 3, engine=engine, options=options, strategy=plan,
+                  stop=StopRules(time_limit=2.5))["final_A"].to_numpy()
+    a, be = theory.kendall_piecewise([(1.0, 0.3, 1.0), (1.0, 1.1, 1.5)])
+    p = theory.kendall_pmf(np.arange(3), 2, alpha=a, beta=be)
+    for k in range(3):
+        _assert_prob(float(np.mean(final == k)), float(p[k]), runs, what=f"P(X={k})")
+
+
+# ----------------------------------------------------------------------------- Luria–Delbrück
+def _ld_model(u, n0):
+    return Model(types=(CellType("W", 1.0, 0.0), CellType("R", 1.0, 0.0)),
+                 mutations=(Mutation("W", "R", u),), initial={"W": n0})
+
+
+@pytest.mark.parametrize("m", [1.0, 5.0])
+@pytest.mark.parametrize(("engine", "n0", "growth"), [("exact", 100, 100), ("hybrid", 1000, 1000)])
+def test_luria_delbruck(engine, n0, growth, m):
+    # pure-birth wild type from n0 cells for time ln(growth): m = u * n0 * (growth - 1) mutations
+    u = m / (n0 * (growth - 1))
+    runs = 1200
+    final = _runs(_ld_model(u, n0), runs, 21, engine=engine,
+                  stop=StopRules(time_limit=math.log(growth)))["final_R"].to_numpy()
+    p = theory.luria_delbruck_pmf(m, 30)
+    for k in range(5):
+        _assert_prob(float(np.mean(final == k)), float(p[k]), runs, asymptotic=True, what=f"P(R={k})")
+    _assert_prob(float(np.mean(final <= 30)), float(p.sum()), runs, asymptotic=True, what="P(R<=30)")
+
+
+# ----------------------------------------------------------------------------- Iwasa 2006
+def _iwasa_case(size, u, runs, seed, engine="hybrid"):
+    r, d = 1.0, 0.3
+    model = Model(types=(CellType("S", r, d), CellType("R", r, d)), mutations=(Mutation("S", "R", u),),
+                  initial={"S": 1})
+    table = _runs(model, runs, seed, engine=engine,
+                  stop=StopRules(detection_size=size, stop_at_detection=True))
+    res = table["detected_R"].to_numpy(float)
+    kw = {"mutation": u, "birth": r, "death": d, "resistant_birth": r, "resistant_death": d}
+    p = theory.iwasa_resistance_probability(size, **kw)
+    mean = theory.iwasa_mean_resistant(size, **kw)
+    _assert_prob(float(np.mean(res > 0)), p, runs, asymptotic=True, what="P(resistance)")
+    se = res.std(ddof=1) / math.sqrt(runs)
+    assert abs(res.mean() - mean) <= max(4 * se, 0.02 * mean), (res.mean(), mean, se)
+
+
+@pytest.mark.parametrize("engine", ["hybrid", "exact"])
+def test_iwasa_small_size(engine):
+    _iwasa_case(1e4, 5e-5, 1000, 31, engine)
+
+
+@pytest.mark.slow
+def test_iwasa_detection_size_1e9():
+    _iwasa_case(1e9, 5e-10, 2000, 32)
+
+
+# ----------------------------------------------------------------------------- Bozic 2013
+@pytest.mark.parametrize(("filename", "runs"), [("one_drug.yaml", 1000), ("two_drugs.yaml", 700),
+                                                ("two_drugs_no_cross.yaml", 300)])
+def test_bozic2013_eq1(filename, runs):
+    scenario = load_scenario(EXAMPLES / filename)
+    ens = simulate_ensemble(scenario.model, scenario.strategy, runs=runs, rng=41, workers=1,
+                            **scenario.simulate_options())
+    p_sim, _ = ens.probability("extinct")
+    [(_, p_formula, _)] = scenario.reference_values()
+    assert ens.probability("time_limit")[0] == 0.0
+    _assert_prob(p_sim, p_formula, runs, asymptotic=True, what=filename)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("n12", [0, 1])
+def test_bozic2013_eq1_many_patients(n12):
+    name = "two_drugs.yaml" if n12 else "two_drugs_no_cross.yaml"
+    scenario = load_scenario(EXAMPLES / name)
+    runs = 4000
+    ens = simulate_ensemble(scenario.model, scenario.strategy, runs=runs, rng=42, **scenario.simulate_options())
+    [(_, p_formula, _)] = scenario.reference_values()
+    _assert_prob(ens.probability("extinct")[0], p_formula, runs, asymptotic=True, what=name)
+
+
+# ----------------------------------------------------------------------------- Durrett–Moseley
+def test_time_to_detection_size():
+    b, d, size, runs = 1.0, 0.3, 1e5, 1000
+    model = Model(types=(CellType("S", b, d),), initial={"S": 1})
+    times = _runs(model, runs, 51, stop=StopRules(detection_size=size, stop_at_detection=True))
+    t = times["t_detection"].to_numpy()
+    for q in (0.25, 0.5, 0.75):
+        # the time at which the Gumbel CDF equals q
+        lam = b - d
+        tq = (math.log(lam * size / b) - math.log(-math.log(q))) / lam
+        _assert_prob(float(np.mean(t <= tq)), q, runs, asymptotic=True, what=f"quantile {q}")
+
+
+# ----------------------------------------------------------------------------- engines agree
+def _rich_model():
+    return Model(
+        types=(CellType("S", 1.0, 0.2), CellType("P", 0.1, 0.05), CellType("R", 0.8, 0.3)),
+        mutations=(Mutation("S", "R", 2e-3),),
+        switches=(Switch("S", "P", 0.05), Switch("P", "S", 0.1)),
+        initial={"S": 200},
+    )
+
+
+def test_engines_agree_on_means():
+    runs, t_end = 600, 3.0
+    stop = StopRules(time_limit=t_end)
+    means, ses = {}, {}
+    for engine, options in STOCHASTIC:
+        table = _runs(_rich_model(), runs, 61, engine=engine, options=options, stop=stop)
+        key = (engine, options.get("exact_threshold"))
+        cols = ["final_S", "final_P", "final_R"]
+        means[key] = table[cols].to_numpy(float).mean(axis=0)
+        ses[key] = table[cols].to_numpy(float).std(axis=0, ddof=1) / math.sqrt(runs)
+    ode = _runs(_rich_model(), 1, 0, engine="ode", stop=stop)[["final_S", "final_P", "final_R"]].to_numpy(float)[0]
+    ref = ("exact", None)
+    for key in means:
+        if key == ref:
+            continue
+        se = np.sqrt(ses[key] ** 2 + ses[ref] ** 2)
+        assert np.all(np.abs(means[key] - means[ref]) <= 4 * se), (key, means[key], means[ref], se)
+    # the ODE is the exact mean of this linear model
+    assert np.all(np.abs(ode - means[ref]) <= 4 * ses[ref]), (ode, means[ref], ses[ref])
