@@ -1,10 +1,57 @@
-"""The main job on bundled example data (what `make demo` runs)."""
+"""The main job on bundled example data: what `make demo` runs.
+
+Each section uses only the public API, on data shipped in the package or in examples/.
+"""
 
 from __future__ import annotations
 
-import sys
+import pandas as pd
+from rich.console import Console
+from rich.table import Table
 
-from oncoresist.cli import main
+from oncoresist import RESEARCH_USE_STATEMENT, kb
+
+console = Console(width=120)
+EVIDENCE_ORDER = "ABCDE"
+
+
+def resistance_landscape(drugs: list[str], disease: str) -> None:
+    """Known resistance mechanisms for each drug in one disease, grouped by mechanism class."""
+    base = kb.load_kb()
+    console.rule(f"[bold]Resistance landscape: {', '.join(drugs)} in {disease}")
+    console.print(f"knowledge base {base.version}")
+    for drug in drugs:
+        frame = base.mechanisms(drug, disease).to_frame()
+        table = Table(title=f"{drug}: {len(frame)} rules", show_lines=False, expand=True)
+        for column in ("mechanism", "alteration", "best evidence", "rules", "remains active"):
+            table.add_column(column, overflow="fold")
+        frame["rank"] = frame["evidence_level"].map(EVIDENCE_ORDER.index)
+        grouped = frame.groupby(["mechanism", "alteration"], sort=False)
+        summary = grouped.agg(
+            rank=("rank", "min"),
+            rules=("id", "count"),
+            alternatives=("alternatives", lambda s: "; ".join(sorted({a for v in s for a in v.split("; ") if a}))),
+        ).reset_index()
+        summary = summary.sort_values(["mechanism", "rank", "rules"], ascending=[True, True, False])
+        for mechanism, block in summary.groupby("mechanism", sort=True):
+            for i, row in enumerate(block.head(6).itertuples()):
+                table.add_row(
+                    mechanism if i == 0 else "",
+                    row.alteration,
+                    EVIDENCE_ORDER[row.rank],
+                    str(row.rules),
+                    row.alternatives[:60],
+                )
+            if len(block) > 6:
+                table.add_row("", f"... {len(block) - 6} more", "", "", "")
+        console.print(table)
+
+
+def main() -> None:
+    console.print(f"[italic]{RESEARCH_USE_STATEMENT}")
+    pd.set_option("display.width", 120)
+    resistance_landscape(["erlotinib", "osimertinib"], "non-small cell lung cancer")
+
 
 if __name__ == "__main__":
-    sys.exit(main(["--version"]))
+    main()

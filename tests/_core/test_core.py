@@ -71,3 +71,14 @@ def test_provenance_hashes_inputs(tmp_path):
     prov = Provenance.create("x", parameters={"b": 2, "a": (1, 2)}, seed=1, inputs=[path])
     assert prov.to_dict()["inputs"] == {"in.tsv": file_sha256(path)}
     assert prov.to_json() == Provenance.create("x", parameters={"a": [1, 2], "b": 2}, seed=1, inputs=[path]).to_json()
+
+
+def test_atomic_outputs_get_umask_permissions(tmp_path):
+    target = tmp_path / "shipped.json"
+    with atomic_write(target) as handle:
+        handle.write("{}")
+    import os
+
+    mask = os.umask(0)
+    os.umask(mask)
+    assert target.stat().st_mode & 0o777 == 0o666 & ~mask

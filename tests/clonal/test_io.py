@@ -91,6 +91,13 @@ def test_zero_copy_number_can_be_dropped_with_a_warning(clonal_dir):
     assert data.mutations == ("m1", "m3")
 
 
+def test_incomplete_mutations_can_be_dropped_with_a_warning(clonal_dir):
+    with pytest.warns(OncoresistWarning, match=r"'m2' \(line 4, no row for B\)"):
+        data = clonal.read_pyclone(clonal_dir / "broken_missing_sample.tsv", incomplete="drop")
+    assert data.mutations == ("m1",)
+    assert data.samples == ("A", "B")
+
+
 def test_reads_pairtree_ssm_with_params(clonal_dir):
     data = clonal.read_ssm(clonal_dir / "pairtree.ssm")  # params found beside it
     assert data.samples == ("diagnosis", "on_treatment", "relapse")

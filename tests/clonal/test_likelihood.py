@@ -99,7 +99,7 @@ def test_pairtree_omega_is_vaf_per_unit_ccf():
 def test_grid_matches_the_plain_python_reference():
     rng = np.random.default_rng(0)
     n, d = 25, 3
-    major = rng.integers(1, 4, size=(n, d))
+    major = rng.integers(1, 9, size=(n, d))  # up to 8 copies: entries with 1 to 9 states
     minor = np.minimum(rng.integers(0, 3, size=(n, d)), major)
     data = clonal.ClonalData(
         tuple(f"m{i}" for i in range(n)), ("a", "b", "c"),

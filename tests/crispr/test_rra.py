@@ -111,3 +111,24 @@ def test_bad_options():
         rra_test(screen.table, ["drug_1"], ["vehicle_1"], remove_zero="all")
     with pytest.raises(InputError, match="not a column"):
         rra_test(screen.table, ["drug_9"], ["vehicle_1"])
+
+
+@pytest.mark.slow
+def test_genome_wide_hap1_top_hits_match_mageck2(crispr_data):
+    # Hart lab HAP1 TKOv3 screen, T18 A/B/C vs T0; reference: MAGeCK2 0.3.0 on the same table
+    # (tests/data/crispr/mageck2_hap1). Thresholds stated before running: >= 95 of the top-100
+    # genes shared in each direction; guide-model size factors equal to MAGeCK2's logged ones.
+    import re
+
+    from oncoresist.crispr import read_counts
+
+    table = read_counts(crispr_data / "bagel_hap1_tkov3" / "reads_hap1.txt.gz")
+    assert table.n_guides == 71_090
+    res = rra_test(table, ["HAP1_T18A", "HAP1_T18B", "HAP1_T18C"], ["HAP1_T0"], rng=0)
+    log = (crispr_data / "mageck2_hap1" / "hap1.log").read_text()
+    factors = [float(x) for x in re.search(r"Final size factor: ([\d. ]+)", log).group(1).split()]
+    np.testing.assert_allclose(list(res.size_factors.values()), factors, rtol=1e-12)
+    theirs = pd.read_csv(crispr_data / "mageck2_hap1" / "hap1.gene_summary.txt.gz", sep="\t")
+    for d in ("neg", "pos"):
+        shared = set(_top(res.gene_summary, d, 100)) & set(_top(theirs, d, 100))
+        assert len(shared) >= 95, (d, len(shared))

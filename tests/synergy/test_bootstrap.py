@@ -38,3 +38,13 @@ def test_no_replicates_no_bootstrap(mathews_path):
     res = score(read_screen(mathews_path, response="viability"), models="bliss", bootstrap=20, rng=1)
     assert res.blocks["bliss_p"].isna().all()
     assert any("no replicates" in n for n in res.notes)
+
+
+def test_chunks_and_executor_do_not_change_results(oneil_path):
+    from concurrent.futures import ThreadPoolExecutor
+
+    screen = read_screen(oneil_path)
+    whole = score(screen, models="bliss,loewe", bootstrap=5, rng=2).blocks
+    with ThreadPoolExecutor(2) as pool:
+        split = score(screen, models="bliss,loewe", bootstrap=5, rng=2, executor=pool, chunk_size=1).blocks
+    assert whole.equals(split)

@@ -124,3 +124,16 @@ def test_matrix_reads_like_long_format(tmp_path, oneil_path):
     path.write_text("\n".join(lines) + "\n")
     again = read_matrix(path, drug1="Paclitaxel", drug2="L-778123", conc_unit="uM").blocks["1"]
     assert np.array_equal(again.matrix()[2], grid)
+
+
+def test_three_drug_long_format(tmp_path):
+    rows = ["block_id,drug1,drug2,drug3,conc1,conc2,conc3,response,conc_unit"]
+    for c1 in (0, 1):
+        for c2 in (0, 1):
+            for c3 in (0, 1):
+                rows.append(f"7,a,b,c,{c1},{c2},{c3},{10 * (c1 + c2 + c3)},uM")
+    path = tmp_path / "three.csv"
+    path.write_text("\n".join(rows) + "\n")
+    block = read_screen(path).blocks["7"]
+    assert block.drugs == ("a", "b", "c")
+    assert block.doses.shape == (8, 3)

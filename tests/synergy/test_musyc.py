@@ -88,3 +88,11 @@ def test_effect_model_on_oneil_blocks(oneil_path):
     # Paclitaxel + L-778123 is antagonistic: the combined maximum falls below either drug's.
     assert effect.e_combined < min(effect.drugs[0].emax, effect.drugs[1].emax)
     assert effect.drugs[0].conc_unit == "uM"
+
+
+def test_parameters_at_bounds_are_flagged(oneil_path):
+    # MK-1775 + niraparib: the potency parameters run to the fit bounds on these noisy replicates;
+    # the result must say so rather than present them as estimates.
+    effect = effect_model(read_screen(oneil_path).blocks["1"])
+    assert effect.at_bound
+    assert set(effect.at_bound) <= {"alpha12", "alpha21", "h1", "h2", "c1", "c2", "e0", "e1", "e2", "e3"}

@@ -67,6 +67,23 @@ TRUTH = [
     ("ABL1 P-loop mutation", "ABL1 p.T315I", False),
     ("KIT mutation in residues 550-592", "KIT p.V560D", True),
     ("KIT mutation in residues 550-592", "KIT p.D816V", False),
+    # consequence patterns over residue ranges (CGI consequence form)
+    ("EGFR in-frame deletion in residues 6-273", "EGFR exons 2-7 deletion", False),  # no table
+    ("KIT in-frame deletion in residues 550-592", "KIT p.W557_K558del", True),
+    ("KIT in-frame deletion in residues 550-592", "KIT p.V560D", False),
+    ("KIT in-frame deletion in residues 550-592", "KIT exon 11 deletion", True),
+    ("KIT in-frame deletion in residues 550-592", "KIT exon 11 insertion", False),
+    ("ERBB2 in-frame insertion in residues 775-881", "ERBB2 p.A775_G776insYVMA", True),
+    ("ERBB2 in-frame insertion in residues 775-881", "ERBB2 p.L755_T759del", False),
+    ("FLT3 in-frame indel in residues 572-603", "FLT3 p.E598_Y599insGLYVDFREYEYD", True),
+    ("NOTCH1 missense mutation in residues 1529-1732", "NOTCH1 p.L1575P", True),
+    ("NOTCH1 missense mutation in residues 1529-1732", "NOTCH1 p.L1575*", False),
+    ("NOTCH2 nonsense mutation in residues 2381-2420", "NOTCH2 p.Q2400*", True),
+    ("NOTCH2 frameshift mutation in residues 2381-2420", "NOTCH2 p.P2400fs", True),
+    ("NOTCH2 frameshift mutation in residues 2381-2420", "NOTCH2 p.P2450fs", False),
+    ("KIT in-frame deletion at residue 560", "KIT p.V560del", True),
+    ("TP53 mutation", "TP53 in-frame deletion in residues 100-200", True),
+    ("TP53 in-frame deletion in residues 100-200", "TP53 mutation", False),
     # loss of function
     ("NF1 loss-of-function", "NF1 p.R1362*", True),
     ("NF1 loss-of-function", "NF1 p.E23fs", True),
@@ -147,6 +164,7 @@ def test_pattern_index_rejects_unparsed_patterns():
 
 
 def test_pickled_alterations_stay_equal_and_hash_alike_in_another_process(tmp_path):
+    import os
     import pickle
     import subprocess
     import sys
@@ -162,8 +180,5 @@ def test_pickled_alterations_stay_equal_and_hash_alike_in_another_process(tmp_pa
         "assert items == fresh and [hash(a) for a in items] == [hash(a) for a in fresh]\n"
         "assert fresh[0] in set(items)\n"
     )
-    env = {"PYTHONHASHSEED": "12345"}
-    import os
-
-    env = {**os.environ, **env}
+    env = {**os.environ, "PYTHONHASHSEED": "12345"}
     subprocess.run([sys.executable, "-c", code], check=True, env=env)

@@ -42,6 +42,9 @@ FORMS = [
     ("EGFR", "L747_P753delinsS", "EGFR p.L747_P753delinsS"),
     ("EGFR", "E746_A750del", "EGFR p.E746_A750del"),
     ("EGFR", "p.Glu746_Ala750del", "EGFR p.E746_A750del"),
+    ("EGFR", "p.(Glu746_Ala750del)", "EGFR p.E746_A750del"),
+    ("EGFR", "p.Asp770_Asn771insGlyLeu", "EGFR p.D770_N771insGL"),
+    ("BRAF", "p.Val600_Lys601delinsGlu", "BRAF p.V600_K601delinsE"),
     ("EGFR", "D770_N771insGL", "EGFR p.D770_N771insGL"),
     ("EGFR", "A767_V769dupASV", "EGFR p.A767_V769dup"),
     ("EGFR", "P772_V774insPHV", "EGFR p.P772_V774dup"),
@@ -108,6 +111,20 @@ FORMS = [
     ("ABL1", "P-Loop Mutation", "ABL1 P-loop mutation"),
     ("KIT", "KIT:550-592", "KIT mutation in residues 550-592"),
     ("ESR1", "ESR1:.537.", "ESR1 mutation at residue 537"),
+    ("EGFR", "in-frame deletion in residues 6-273", "EGFR in-frame deletion in residues 6-273"),
+    ("NOTCH1", "missense mutation in residues 1529-1732",
+     "NOTCH1 missense mutation in residues 1529-1732"),
+    # CGI consequence form (Sequence Ontology term : residues)
+    (None, "EGFR::consequence::inframe_deletion:729-761", "EGFR exon 19 deletion"),
+    (None, "EGFR::consequence::inframe_insertion:762-823", "EGFR exon 20 insertion"),
+    (None, "EGFR::consequence::inframe_deletion:30-336", "EGFR in-frame deletion in residues 30-336"),
+    (None, "KIT::consequence::inframe_deletion:V560.", "KIT in-frame deletion at residue 560"),
+    (None, "ALK::consequence::inframe_insertion:.1151T.", "ALK in-frame insertion at residue 1151"),
+    (None, "FLT3::consequence::inframe_variant:572-603", "FLT3 in-frame indel in residues 572-603"),
+    (None, "NOTCH2::consequence::stop_gained:2381-2420",
+     "NOTCH2 nonsense mutation in residues 2381-2420"),
+    (None, "DPYD::consequence::splice_donor_variant:.", "DPYD splice variant"),
+    (None, "TERT::consequence::promoters_core:.", "TERT promoter mutation"),
     # non-genetic states
     (None, "phenotype: EMT", "phenotype: EMT"),
     (None, "EMT", "phenotype: EMT"),
@@ -139,6 +156,7 @@ FORMS = [
     ("AR", "F876L", "AR p.F877L"),
     ("AR", "F877L", "AR p.F877L"),
     ("AR", "W741C", "AR p.W742C"),
+    ("ABL1", "T315I (isoform 1a)", "ABL1 p.T315I"),
 ]
 
 
@@ -211,6 +229,9 @@ def test_parse_alternatives_splits_cgi_lists():
     alts = parse_alternatives(None, "ABL1:V299L,T315A,F317L")
     assert [str(a) for a in alts] == ["ABL1 p.V299L", "ABL1 p.T315A", "ABL1 p.F317L"]
     assert parse_alternatives("EGFR", "T790M") == (parse_alteration("EGFR", "T790M"),)
+    cgi = parse_alternatives(None, "BRAF::consequence::inframe_deletion:L485.,::inframe_deletion:P490.")
+    assert [str(a) for a in cgi] == ["BRAF in-frame deletion at residue 485",
+                                     "BRAF in-frame deletion at residue 490"]
 
 
 @pytest.mark.parametrize(
@@ -249,6 +270,16 @@ def test_normalise_gene_rejects_empty_and_garbage():
         ("KIT", "W557_K558delWKV", "names 3 residues (WKV) for a range of 2"),
         ("EGFR", "exon 21-19 deletion", "runs backwards"),
         ("KRAS", "G12C (isoform 2)", "isoform 2 of KRAS is not known"),
+        ("EGFR", "p.T0M", "residues must be >= 1"),
+        ("EGFR", "c.2573T>G", "give the protein change (p.)"),
+        ("EGFR", "P154=", "synonymous"),
+        ("EGFR", "COPY NUMBER VARIATION", "without its direction"),
+        (None, "KIT::wildtype:.", "wild type is the absence"),
+        ("EGFR", "p.Leu858=", "synonymous"),
+        ("EGFR", "p.?", "protein effect is unknown"),
+        ("EGFR", "p.Met1?", "start-codon change"),
+        ("EGFR", "p.Ter1211GlnextTer?", "stop-loss extension"),
+        (None, "NOTCH1::consequence::stop_lost:2300-2536", "'stop_lost' is not represented"),
     ],
 )
 def test_unparsable_text_raises_parse_error_naming_text_and_gene(gene, text, reason):
@@ -264,3 +295,17 @@ def test_unparsable_text_raises_parse_error_naming_text_and_gene(gene, text, rea
 def test_alteration_parse_needs_the_gene_in_the_text():
     with pytest.raises(ParseError, match="no gene"):
         Alteration.parse("T790M")
+
+
+def test_constructor_checks_gene_and_residues():
+    with pytest.raises(ValueError, match="needs a gene symbol"):
+        Alteration(None, K.AMPLIFICATION)
+    with pytest.raises(ValueError, match="has no gene and needs a label"):
+        Alteration("EGFR", K.PHENOTYPE, label="EMT")
+    with pytest.raises(ValueError, match="start <= end"):
+        Alteration("EGFR", K.INDEL, start=750, end=746, change="del")
+
+
+def test_parse_alternatives_names_the_failing_alternative():
+    with pytest.raises(ParseError, match="'ABL1:Wildtype'"):
+        parse_alternatives(None, "ABL1:T315I,Wildtype")

@@ -6,6 +6,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from oncoresist.variants import Alteration, AlterationKind, CompoundAlteration, parse_alteration
+from oncoresist.variants._alteration import MUTATION_WORDS
 from oncoresist.variants._exons import REGIONS
 from oncoresist.variants._genes import FIVE_PRIME_DRIVERS, THREE_PRIME_DRIVERS
 from oncoresist.variants._parser import HISTOLOGIES, ISOFORM_ALIASES, PHENOTYPES
@@ -129,11 +130,14 @@ def mutations(draw):
     gene = draw(genes)
     form = draw(st.sampled_from(["effect", "range", "region"]))
     if form == "effect":
-        return Alteration(gene, K.MUTATION, change=draw(st.sampled_from(["", "activating", "any"])))
+        # frameshift/nonsense/splice without residues are the truncation and splice kinds
+        effects = ["", "activating", "any", "deletion", "insertion", "indel", "missense"]
+        return Alteration(gene, K.MUTATION, change=draw(st.sampled_from(effects)))
     if form == "range":
         first = draw(residue)
         last = first + draw(st.integers(min_value=0, max_value=300))
-        return Alteration(gene, K.MUTATION, start=first, end=last)
+        return Alteration(gene, K.MUTATION, start=first, end=last,
+                          change=draw(st.sampled_from(sorted(MUTATION_WORDS))))
     label = draw(st.sampled_from(sorted({lab for _, lab in REGIONS} | {"SH2 domain",
                                                                      "promoter", "intron 6"})))
     return Alteration(gene, K.MUTATION, label=label)
@@ -195,3 +199,20 @@ def test_compound_round_trip(parts):
     assert compound.matches(compound)
     for part in compound.parts:
         assert part.matches(compound)
+
+
+THREE = {"A": "Ala", "R": "Arg", "N": "Asn", "D": "Asp", "C": "Cys", "Q": "Gln", "E": "Glu",
+         "G": "Gly", "H": "His", "I": "Ile", "L": "Leu", "K": "Lys", "M": "Met", "F": "Phe",
+         "P": "Pro", "S": "Ser", "T": "Thr", "W": "Trp", "Y": "Tyr", "V": "Val"}
+
+
+@given(genes, aa, residue, aa, st.sampled_from(["{r}{n}{a}", "p.{r}{n}{a}", "p.({r}{n}{a})"]),
+       st.booleans())
+def test_fast_substitution_path_agrees_with_the_general_parser(gene, ref, pos, alt, form, three):
+    from oncoresist.variants._parser import _fast_substitution, _parse_text
+
+    r, a = (THREE[ref], THREE[alt]) if three else (ref, alt)
+    text = form.format(r=r, n=pos, a=a)
+    fast = _fast_substitution(gene, text)
+    assert fast is not None
+    assert [fast] == _parse_text(gene, text)

@@ -11,6 +11,12 @@ from pathlib import Path
 from typing import IO
 
 
+def _current_umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 @contextlib.contextmanager
 def atomic_write(path: str | os.PathLike[str], mode: str = "w", **kwargs) -> Iterator[IO]:
     """Open a temporary file beside ``path``; rename it onto ``path`` only on success.
@@ -28,6 +34,8 @@ def atomic_write(path: str | os.PathLike[str], mode: str = "w", **kwargs) -> Ite
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     os.close(fd)
+    # mkstemp makes the file private (0600); a finished output gets the usual umask-based mode.
+    os.chmod(tmp_name, 0o666 & ~_current_umask())
     try:
         if "b" not in mode:
             kwargs.setdefault("encoding", "utf-8")
@@ -77,6 +85,7 @@ def atomic_output_dir(path: str | os.PathLike[str]) -> Iterator[Path]:
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".partial", dir=target.parent))
+    os.chmod(staging, 0o777 & ~_current_umask())
     try:
         yield staging
     except BaseException:

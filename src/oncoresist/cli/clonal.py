@@ -5,6 +5,7 @@ Also reachable as ``oncoresist clones`` (the spelling of issue #7).
 
 from __future__ import annotations
 
+import contextlib
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Annotated
@@ -37,6 +38,7 @@ def fit_command(
     precision: Annotated[float, typer.Option("--precision", help="Beta-binomial precision.")] = 200.0,
     grid_size: Annotated[int, typer.Option("--grid-size", "-g", help="CCF grid points on [0, 1].")] = 101,
     drop_zero_cn: Annotated[bool, typer.Option("--drop-zero-cn", help="Drop mutations with major_cn=0 (with a warning) instead of stopping.")] = False,
+    drop_incomplete: Annotated[bool, typer.Option("--drop-incomplete", help="Drop mutations missing from some sample (with a warning) instead of stopping.")] = False,
     params: Annotated[Path | None, typer.Option("--params", help="Pairtree .params.json naming the samples of an .ssm file.")] = None,
     workers: Annotated[int, typer.Option("--workers", help="Processes for the restarts (1 = in this process).")] = 1,
 ) -> None:
@@ -50,18 +52,37 @@ def fit_command(
     if source.suffix == ".ssm":
         data = clonal.read_ssm(source, params)
     else:
-        data = clonal.read_pyclone(source, zero_copy_number="drop" if drop_zero_cn else "error")
+        data = clonal.read_pyclone(source, zero_copy_number="drop" if drop_zero_cn else "error",
+                                   incomplete="drop" if drop_incomplete else "error")
     options = dict(max_clusters=max_clusters, restarts=restarts, density=density, precision=precision,
                    grid_size=grid_size, rng=seed)
-    if workers > 1:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            result = clonal.fit(data, executor=pool, **options)
-    else:
-        result = clonal.fit(data, **options)
+    with _progress(f"fitting {data.shape[0]} mutations x {data.shape[1]} samples") as progress:
+        if workers > 1:
+            with ProcessPoolExecutor(max_workers=workers) as pool:
+                result = clonal.fit(data, executor=pool, progress=progress, **options)
+        else:
+            result = clonal.fit(data, progress=progress, **options)
     result.write(out)
     show_frame(result.evidence, title="evidence for the number of clusters")
     show_frame(result.clusters_frame(), title=f"{result.n_clusters} clusters")
     err_console.print(f"wrote {out}", markup=False, highlight=False)
+
+
+@contextlib.contextmanager
+def _progress(description: str):
+    """A rich progress bar over the numbers of clusters, on a terminal only."""
+    if not err_console.is_terminal:
+        yield None
+        return
+    from rich.progress import Progress
+
+    with Progress(console=err_console, transient=True) as bar:
+        task = bar.add_task(description, total=None)
+
+        def update(k: int, total: int) -> None:
+            bar.update(task, completed=k, total=total, description=f"{description}: K={k}")
+
+        yield update
 
 
 def _read_tree(path: Path) -> dict[int, int]:

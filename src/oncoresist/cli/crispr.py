@@ -99,6 +99,8 @@ def run_test(
     half_window_size: Annotated[int, typer.Option("--half-window-size", help="SD window half-width in guides (drugz).")] = 500,
     remove_genes: Annotated[str, typer.Option("--remove-genes", help="Genes to drop first, comma-separated (drugz).")] = "",
     plots: Annotated[bool, typer.Option("--plots", help="Also draw PREFIX.ranks.png and PREFIX.volcano.png (rra).")] = False,
+    drug: Annotated[str | None, typer.Option("--drug", help="Drug of the screen: write PREFIX.hits.txt annotated from the knowledge base.")] = None,
+    fdr: Annotated[float, typer.Option("--fdr", help="FDR cut-off of the hits annotated with --drug.")] = 0.1,
 ) -> None:
     """Rank genes depleted/enriched in treated vs control samples."""
     from oncoresist.crispr import drugz_test, plot_gene_ranks, plot_volcano, read_counts, rra_test
@@ -135,6 +137,88 @@ def run_test(
     else:
         msg = f"--method must be 'rra' or 'drugz'; got {method!r}"
         raise InputError(msg, field="--method")
+    if drug is not None:
+        _write_hits(result.gene_summary, drug, fdr, Path(output + ".hits.txt"))
+
+
+def _write_hits(gene_summary, drug: str, fdr: float, path: Path) -> None:
+    from oncoresist._core import write_table
+    from oncoresist.crispr import annotate_hits
+
+    hits = annotate_hits(gene_summary, drug, fdr=fdr)
+    write_table(hits, path)
+    show_frame(hits, title=f"hits at FDR {fdr} with {drug}: knowledge base")
+
+
+@app.command("annotate")
+def annotate(
+    gene_summary: Annotated[Path, typer.Option("-g", "--gene-summary", help="MAGeCK gene_summary or drugZ gene table.")],
+    drug: Annotated[str, typer.Option("--drug", help="Drug the screen was run with.")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="Table of annotated hits (TSV).")],
+    fdr: Annotated[float, typer.Option("--fdr", help="FDR cut-off of hits.")] = 0.1,
+) -> None:
+    """Annotate screen hits with their pathway position and known resistance rules."""
+    import pandas as pd
+
+    if not gene_summary.is_file():
+        msg = "does not exist; give the gene_summary written by 'crispr test'"
+        raise InputError(msg, path=gene_summary)
+    frame = pd.read_csv(gene_summary, sep="\t")
+    _write_hits(frame, drug, fdr, output)
+
+
+@app.command("mle")
+def mle(
+    count_table: Annotated[Path, typer.Option("-k", "--count-table", help="MAGeCK count table (tab or comma).")],
+    design_matrix: Annotated[Path, typer.Option("-d", "--design-matrix", help="Samples x baseline, conditions (0/1).")],
+    output: Annotated[str, typer.Option("-o", "-n", "--output-prefix", help="Writes PREFIX.gene_summary.txt (MAGeCK MLE columns).")],
+    norm_method: Annotated[str, typer.Option("--norm-method", help="median, total, control or none.")] = "median",
+    control_sgrna: Annotated[Path | None, typer.Option("--control-sgrna", help="File of control sgRNA ids or genes.")] = None,
+    permutation_round: Annotated[int, typer.Option("--permutation-round", help="Random genes per gene in each stratum.")] = 2,
+    seed: Annotated[int, typer.Option("--seed", help="Random seed of the permutations.")] = 0,
+    drug: Annotated[str | None, typer.Option("--drug", help="Drug of the screen, to annotate the hits of --condition.")] = None,
+    condition: Annotated[str | None, typer.Option("--condition", help="Design column whose hits are annotated with --drug.")] = None,
+    fdr: Annotated[float, typer.Option("--fdr", help="Wald FDR cut-off of the annotated hits.")] = 0.1,
+) -> None:
+    """Negative-binomial GLM: per-condition gene betas (MAGeCK MLE layout)."""
+    from oncoresist.crispr import mle_test, read_counts, read_design
+
+    table = read_counts(count_table)
+    design = read_design(design_matrix)
+    ids = _read_ids(control_sgrna)
+    result = mle_test(
+        table, design, norm_method=norm_method, control_guides=ids,
+        permutation_rounds=permutation_round, rng=seed,
+    )
+    result.write(output)
+    show_frame(result.gene_summary.head(10), title="genes")
+    if drug is not None:
+        cond = condition or str(design.columns[-1])
+        column = f"{cond}|beta"
+        if column not in result.gene_summary.columns:
+            msg = f"--condition {cond!r} is not a design column; use one of {', '.join(map(str, design.columns[1:]))}"
+            raise InputError(msg, field="--condition")
+        g = result.gene_summary
+        beta = g[column]
+        wald = g[f"{cond}|wald-fdr"]
+        summary = _mle_hits_frame(g["Gene"], beta, wald)
+        _write_hits(summary, drug, fdr, Path(output + ".hits.txt"))
+
+
+def _mle_hits_frame(genes, beta, fdr):
+    import numpy as np
+    import pandas as pd
+
+    # Express one condition's betas as a two-sided gene summary: enriched genes are 'pos'.
+    return pd.DataFrame(
+        {
+            "id": genes,
+            "neg|fdr": np.where(beta < 0, fdr, 1.0),
+            "pos|fdr": np.where(beta > 0, fdr, 1.0),
+            "neg|lfc": beta / np.log(2.0),
+            "pos|lfc": beta / np.log(2.0),
+        }
+    )
 
 
 @app.command("drugz")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Annotated
 
 import typer
 
@@ -12,12 +13,14 @@ from oncoresist.cli._common import console, show_frame
 
 
 def _simulate(
-    model: Path = typer.Argument(..., help="Model file (YAML); see docs/evolve.md."),
-    runs: int = typer.Option(1000, "--runs", "-n", help="Number of virtual patients."),
-    seed: int = typer.Option(1, "--seed", help="Random seed (patients get spawned child seeds)."),
-    engine: str = typer.Option(None, "--engine", help="hybrid, exact or ode (default: the file's, else hybrid)."),
-    out: Path = typer.Option(None, "--out", help="Folder for runs.tsv, summary.tsv, provenance.json."),
-    workers: int = typer.Option(None, "--workers", help="Worker processes (default: CPU count)."),
+    model: Annotated[Path, typer.Argument(help="Model file (YAML); see docs/evolve.md.")],
+    runs: Annotated[int, typer.Option("--runs", "-n", help="Number of virtual patients.")] = 1000,
+    seed: Annotated[int, typer.Option("--seed", help="Random seed (patients get spawned child seeds).")] = 1,
+    engine: Annotated[
+        str | None, typer.Option("--engine", help="hybrid, exact or ode (default: the file's, else hybrid).")
+    ] = None,
+    out: Annotated[Path | None, typer.Option("--out", help="Folder for runs.tsv, summary.tsv, provenance.json.")] = None,
+    workers: Annotated[int | None, typer.Option("--workers", help="Worker processes (default: CPU count).")] = None,
 ) -> None:
     """Simulate MODEL.yaml for many patients; print outcome probabilities with standard errors."""
     from oncoresist.evolve import load_scenario, simulate_ensemble

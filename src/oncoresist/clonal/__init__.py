@@ -17,7 +17,7 @@ A research tool, not for clinical decisions.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from concurrent.futures import Executor
 from typing import Any
 
@@ -61,7 +61,9 @@ __all__ = [
 ]
 
 
-def read_pyclone(path: str | os.PathLike[str], *, zero_copy_number: str = "error") -> ClonalData:
+def read_pyclone(
+    path: str | os.PathLike[str], *, zero_copy_number: str = "error", incomplete: str = "error"
+) -> ClonalData:
     """Read a PyClone-VI input TSV.
 
     Parameters
@@ -74,6 +76,10 @@ def read_pyclone(path: str | os.PathLike[str], *, zero_copy_number: str = "error
         ``"error"`` (default) stops at a row with ``major_cn = 0``, naming its line; ``"drop"``
         removes such mutations with a warning that lists the lines (PyClone-VI drops them
         silently).
+    incomplete
+        ``"error"`` (default) stops at a mutation that lacks a row for some sample, naming its
+        line and the samples; ``"drop"`` removes such mutations with a warning (PyClone-VI
+        drops them silently).
 
     Returns
     -------
@@ -98,7 +104,7 @@ def read_pyclone(path: str | os.PathLike[str], *, zero_copy_number: str = "error
     >>> data.shape, float(data.tumour_content[0, 0]), float(data.error_rate[0, 0])
     ((1, 1), 1.0, 0.001)
     """
-    return read_pyclone_input(path, zero_copy_number=zero_copy_number)
+    return read_pyclone_input(path, zero_copy_number=zero_copy_number, incomplete=incomplete)
 
 
 def read_ssm(
@@ -169,6 +175,7 @@ def fit(
     patience: int = 2,
     rng: int | np.random.Generator | None = None,
     executor: Executor | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> ClonalFit:
     """Cluster mutations by their cancer cell fractions across samples.
 
@@ -209,6 +216,8 @@ def fit(
     executor
         Runs the restarts of each ``K`` in parallel (e.g. a ``ProcessPoolExecutor``); by default
         they run in this process, since each start is a few BLAS matrix products.
+    progress
+        Called as ``progress(k, max_clusters)`` after each number of clusters is fitted.
 
     Returns
     -------
@@ -228,7 +237,7 @@ def fit(
     return fit_clusters(
         data, max_clusters=max_clusters, restarts=restarts, density=density, precision=precision,
         grid_size=grid_size, alpha=alpha, max_iter=max_iter, tol=tol, patience=patience, rng=rng,
-        executor=executor,
+        executor=executor, progress=progress,
     )
 
 

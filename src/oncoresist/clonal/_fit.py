@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import os
+from collections.abc import Callable
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -160,6 +161,7 @@ def fit_clusters(
     patience: int = 2,
     rng: Any = None,
     executor: Executor | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> ClonalFit:
     data = load_data(data)
     _check_options(max_clusters, restarts, density, grid_size, precision)
@@ -175,6 +177,8 @@ def fit_clusters(
             fits = _run_restarts(loglik, k, children, options)
         else:
             fits = list(executor.map(_run_one, [(loglik, k, s, options) for s in children]))
+        if progress is not None:
+            progress(k, max_clusters)
         top = max(range(restarts), key=lambda i: (fits[i].elbo, -i))
         chosen = fits[top]
         used = len(np.unique(chosen.z.argmax(axis=1)))

@@ -109,13 +109,14 @@ def _fail(message: str, path: Path, line: int | None, field: str | None = None) 
 
 
 def read_pyclone_input(
-    path: str | os.PathLike[str], *, zero_copy_number: str = "error"
+    path: str | os.PathLike[str], *, zero_copy_number: str = "error", incomplete: str = "error"
 ) -> ClonalData:
     """Read and check a PyClone-VI input TSV."""
     path = Path(path)
-    if zero_copy_number not in ("error", "drop"):
-        msg = f"zero_copy_number must be 'error' or 'drop'; got {zero_copy_number!r}"
-        raise InputError(msg, field="zero_copy_number")
+    for name, value in (("zero_copy_number", zero_copy_number), ("incomplete", incomplete)):
+        if value not in ("error", "drop"):
+            msg = f"{name} must be 'error' or 'drop'; got {value!r}"
+            raise InputError(msg, field=name)
     types = {c: "int" for c in PYCLONE_REQUIRED[2:]}
     types |= {"tumour_content": "float", "error_rate": "float", "mutation_id": "str", "sample_id": "str"}
     frame = read_table(path, required=PYCLONE_REQUIRED, types=types, delimiter="\t")
@@ -156,7 +157,7 @@ def read_pyclone_input(
         frame = frame.loc[~frame["mutation_id"].isin(dropped)]
         if frame.empty:
             _fail("every mutation has major_cn=0; nothing is left to fit", path, None)
-    return _to_data(frame, path)
+    return _to_data(frame, path, incomplete)
 
 
 def _check_values(frame: pd.DataFrame, path: Path) -> None:
@@ -181,7 +182,8 @@ def _check_values(frame: pd.DataFrame, path: Path) -> None:
     for column, bad, rule in checks:
         if bad.any():
             row = frame.loc[bad.idxmax()]
-            found = ", ".join(f"{c}={row[c]}" for c in dict.fromkeys([column, "major_cn"]))
+            shown = [column, "major_cn"] if column == "minor_cn" else [column]
+            found = ", ".join(f"{c}={row[c]}" for c in shown)
             msg = f"{column} {rule}; found {found} for mutation {row['mutation_id']!r}"
             _fail(msg, path, int(row["_line"]), column)
     duplicated = frame.duplicated(["mutation_id", "sample_id"], keep="first")
@@ -210,8 +212,7 @@ def _check_values(frame: pd.DataFrame, path: Path) -> None:
         _fail(msg, path, int(other["_line"]), "tumour_content")
 
 
-def _to_data(frame: pd.DataFrame, path: Path) -> ClonalData:
-    mutations = tuple(dict.fromkeys(frame["mutation_id"]))
+def _to_data(frame: pd.DataFrame, path: Path, incomplete_policy: str = "error") -> ClonalData:
     samples = tuple(dict.fromkeys(frame["sample_id"]))
     per_mutation = frame.groupby("mutation_id", sort=False)["sample_id"].agg(set)
     incomplete = per_mutation[per_mutation.map(len) < len(samples)]
@@ -219,12 +220,23 @@ def _to_data(frame: pd.DataFrame, path: Path) -> ClonalData:
         mutation = incomplete.index[0]
         absent = sorted(set(samples) - incomplete.iloc[0])
         line = int(frame.loc[frame["mutation_id"] == mutation, "_line"].iloc[0])
+        if incomplete_policy == "error":
+            msg = (
+                f"mutation {mutation!r} has no row for sample(s) {', '.join(map(repr, absent))} "
+                f"({len(incomplete)} mutation(s) are incomplete); add a row with alt_counts=0 and "
+                "ref_counts=the depth at the locus, remove the mutation, or use incomplete='drop' "
+                "(--drop-incomplete)"
+            )
+            _fail(msg, path, line, "sample_id")
         msg = (
-            f"mutation {mutation!r} has no row for sample(s) {', '.join(map(repr, absent))} "
-            f"({len(incomplete)} mutation(s) are incomplete); add a row with alt_counts=0 and "
-            "ref_counts=the depth at the locus, or remove the mutation"
+            f"{path}: dropped {len(incomplete)} mutation(s) missing from some sample(s), the first "
+            f"{mutation!r} (line {line}, no row for {', '.join(absent)})"
         )
-        _fail(msg, path, line, "sample_id")
+        warnings.warn(msg, OncoresistWarning, stacklevel=4)
+        frame = frame.loc[~frame["mutation_id"].isin(set(incomplete.index))]
+        if frame.empty:
+            _fail("no mutation has a row for every sample; nothing is left to fit", path, None)
+    mutations = tuple(dict.fromkeys(frame["mutation_id"]))
     m_index = pd.Index(mutations)
     s_index = pd.Index(samples)
     rows = m_index.get_indexer(frame["mutation_id"])
@@ -258,7 +270,10 @@ def _split_vector(text: str, kind: type, path: Path, line: int, column: str, n: 
         msg = f"column '{column}' must be a comma-separated list of numbers; found {text!r}"
         _fail(msg, path, line, column)
     if n is not None and len(values) != n:
-        msg = f"column '{column}' has {len(values)} value(s) but {n} sample(s) are named; give one per sample"
+        msg = (
+            f"column '{column}' has {len(values)} value(s) but the file has {n} sample(s) "
+            "(from the params file or the first row); give one value per sample"
+        )
         _fail(msg, path, line, column)
     return values
 

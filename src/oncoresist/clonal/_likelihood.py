@@ -34,7 +34,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy.special import betaln, gammaln, logsumexp
+from scipy.special import betaln, gammaln
 
 DENSITIES = ("binomial", "beta-binomial")
 
@@ -111,26 +111,55 @@ def log_likelihood_grid(
 
 
 def _log_likelihood(ref, alt, purity, normal, error, states, grid, density, precision) -> np.ndarray:
+    """Log-likelihood on the grid, summed over each entry's valid genotype states only.
+
+    Entries (mutation, sample) have between 1 and ``major + 1`` states; the valid
+    (entry, state) pairs are listed flat, so a single locus with a high copy number does not
+    inflate the work for all the others.
+    """
     cn_ref, cn_var, mu_var, log_prior = states
-    a = np.asarray(ref, dtype=np.float64)[..., None, None]
-    b = np.asarray(alt, dtype=np.float64)[..., None, None]
-    n = a + b
-    out = np.empty((*np.shape(ref), grid.size))
-    rows = np.shape(ref)[0]
-    step = max(1, 2_000_000 // max(1, grid.size * cn_ref.shape[-1] * max(1, np.shape(ref)[1])))
-    log_choose = gammaln(n + 1) - gammaln(a + 1) - gammaln(b + 1)
-    for start in range(0, rows, step):
-        sl = slice(start, start + step)
-        vaf = expected_vaf(grid, purity[sl], normal[sl], error[sl], cn_ref[sl], cn_var[sl], mu_var[sl])
+    shape = np.shape(ref)
+    n_states = log_prior.shape[-1]
+    n_entries = int(np.prod(shape))
+    out = np.full((n_entries, grid.size), -np.inf)
+    flat = {
+        "a": np.asarray(ref, dtype=np.float64).reshape(-1),
+        "b": np.asarray(alt, dtype=np.float64).reshape(-1),
+        "t": np.asarray(purity, dtype=np.float64).reshape(-1),
+        "c": np.asarray(normal, dtype=np.float64).reshape(-1),
+        "e": np.asarray(error, dtype=np.float64).reshape(-1),
+    }
+    per_state = [np.asarray(x, dtype=np.float64).reshape(n_entries, n_states) for x in (cn_ref, cn_var, mu_var, log_prior)]
+    block = 50_000
+    for first in range(0, n_entries, block):
+        rows = slice(first, min(first + block, n_entries))
+        entry, state = np.nonzero(np.isfinite(per_state[3][rows]))
+        if entry.size == 0:
+            continue
+        index = entry + first
+        a, b = flat["a"][index][:, None], flat["b"][index][:, None]
+        t, c_n, e = flat["t"][index][:, None], flat["c"][index][:, None], flat["e"][index][:, None]
+        r, v, m, prior = (x[index, state][:, None] for x in per_state)
+        num = (1 - t) * c_n * e + t * (1 - grid) * r * e + t * grid * v * m
+        den = (1 - t) * c_n + t * (1 - grid) * r + t * grid * v
+        vaf = num / den
+        log_choose = gammaln(a + b + 1) - gammaln(a + 1) - gammaln(b + 1)
         if density == "binomial":
             with np.errstate(divide="ignore", invalid="ignore"):
-                ll = log_choose[sl] + _xlog(b[sl], vaf) + _xlog(a[sl], 1 - vaf)
+                ll = log_choose + _xlog(b, vaf) + _xlog(a, 1 - vaf)
         else:
             alpha = vaf * precision
             beta = (1 - vaf) * precision
-            ll = log_choose[sl] + betaln(b[sl] + alpha, a[sl] + beta) - betaln(alpha, beta)
-        out[sl] = logsumexp(ll + log_prior[sl][..., None], axis=-2)
-    return out
+            ll = log_choose + betaln(b + alpha, a + beta) - betaln(alpha, beta)
+        ll += prior
+        starts = np.flatnonzero(np.r_[True, entry[1:] != entry[:-1]])
+        top = np.maximum.reduceat(ll, starts, axis=0)
+        top = np.where(np.isfinite(top), top, 0.0)
+        owner = np.repeat(np.arange(starts.size), np.diff(np.r_[starts, entry.size]))
+        with np.errstate(divide="ignore"):
+            total = top + np.log(np.add.reduceat(np.exp(ll - top[owner]), starts, axis=0))
+        out[index[starts]] = total
+    return out.reshape(*shape, grid.size)
 
 
 def _xlog(count: np.ndarray, p: np.ndarray) -> np.ndarray:

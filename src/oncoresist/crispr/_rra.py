@@ -102,17 +102,19 @@ class RRAResult:
         return write_mageck_summaries(self.gene_summary, self.sgrna_summary, prefix, self.provenance)
 
 
-def _format_frame(frame: pd.DataFrame) -> str:
-    def fmt(value: object) -> str:
-        if isinstance(value, bool | np.bool_):
-            return str(bool(value))
-        if isinstance(value, float | np.floating):
-            return f"{float(value):.5g}"
-        return str(value)
+def _format_column(values: pd.Series) -> list[str]:
+    if pd.api.types.is_bool_dtype(values):
+        return ["True" if v else "False" for v in values.tolist()]
+    if pd.api.types.is_float_dtype(values):
+        return [f"{v:.5g}" for v in values.tolist()]
+    return [str(v) for v in values.tolist()]
 
-    lines = ["\t".join(frame.columns)]
-    for row in frame.itertuples(index=False, name=None):
-        lines.append("\t".join(fmt(v) for v in row))
+
+def _format_frame(frame: pd.DataFrame) -> str:
+    """Tab-separated text, numbers with 5 significant digits as MAGeCK prints them."""
+    columns = [_format_column(frame[c]) for c in frame.columns]
+    lines = ["\t".join(map(str, frame.columns))]
+    lines.extend("\t".join(cells) for cells in zip(*columns, strict=True))
     return "\n".join(lines) + "\n"
 
 

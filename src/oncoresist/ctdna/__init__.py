@@ -89,6 +89,9 @@ CALL_COLUMNS = [
     "mutant_molecules_per_ml_ci_high",
 ]
 
+_COMPUTED = {"af", "af_ci_low", "af_ci_high", "p_value", "detected", "lod95", "background_model",
+             "background_rate", "background_rho"}
+
 SamplesLike = str | os.PathLike | pd.DataFrame
 
 
@@ -217,17 +220,18 @@ def call(
         pon, method=background, min_normals=min_normals, min_alt_reads=min_alt_reads,
         default_error_rate=default_error_rate,
     )
-    called = call_frame(table, model, alpha=alpha)
+    columns = [c for c in CALL_COLUMNS if c in table.columns or c in _COMPUTED
+               or (c.startswith(("genome_", "mutant_")) and "cfdna_ng_per_ml" in table.columns)]
+    called = call_frame(table, model, alpha=alpha, columns=columns)
     tests = sample_tests(called, model, pon, specificity=specificity)
-    columns = [c for c in CALL_COLUMNS if c in called.columns]
-    called = called.sort_values(["patient_id", "day", "sample_id", "variant"], kind="stable")
+    called = called[columns]
     parameters = {
         "alpha": alpha, "background": background, "specificity": specificity,
         "min_normals": min_normals, "min_alt_reads": min_alt_reads,
         "default_error_rate": default_error_rate,
     }
     return CallResult(
-        calls=called[columns].reset_index(drop=True),
+        calls=called,
         sample_tests=tests,
         background=model.to_frame(),
         parameters=parameters,

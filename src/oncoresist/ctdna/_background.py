@@ -4,18 +4,19 @@ Each locus' alt-read count in a healthy donor is modelled as beta-binomial with 
 (the error rate) and intra-class correlation ``rho = 1 / (1 + s)``, where ``s = a + b`` is the
 beta precision. Two fits are offered:
 
-* ``moments``: the weighted method of moments for beta-binomial data with unequal depths
-  (Kleinman 1973, Biometrics 29:213): ``mu`` is the pooled rate and ``rho`` solves
-  ``E[S] = mu (1 - mu) [(k - 1) + rho (N - sum n_i^2 / N - (k - 1))]`` with
-  ``S = sum n_i (p_i - mu)^2``;
+* ``moments``: the method of moments with weights ``n_i`` (moment estimators of this kind
+  for proportions with extra-binomial variance: Kleinman 1973, J Am Stat Assoc 68:46):
+  ``mu`` is the pooled rate and, since ``Var(p_i) = mu (1 - mu) (1 + (n_i - 1) rho) / n_i``,
+  ``E[S] = mu (1 - mu) [(k - 1) + rho (N - sum n_i^2 / N - (k - 1))]`` for
+  ``S = sum n_i (p_i - mu)^2``, ``N = sum n_i``; ``rho`` solves it with ``S`` observed;
 * ``mle``: maximum likelihood over (logit mu, log s), started from the moments estimate.
 
 A locus needs ``min_normals`` donors and ``min_alt_reads`` alt reads in total before its own
 fit is trusted (a clean locus with no error reads would otherwise get a zero rate, and every
 read would look infinitely significant). Otherwise the locus falls back to its substitution
-class pooled over loci, then to all loci pooled; a pool with fewer than ``min_alt_reads`` alt
-reads gets the one-sided 95% Poisson upper bound of its rate (3 / N for zero reads, the "rule
-of three"). Without any normals the rate is ``default_error_rate`` and the model is
+class pooled over loci (when that pool has ``min_alt_reads``), then to all loci pooled; when
+even that pool has fewer than ``min_alt_reads`` alt reads, its rate is the one-sided 95% exact
+Poisson upper bound (Garwood 1936; about 3 / N for zero reads, the "rule of three"). Without any normals the rate is ``default_error_rate`` and the model is
 ``assumed``.
 """
 
@@ -48,7 +49,7 @@ class Fit:
 
 
 def fit_moments(x: np.ndarray, n: np.ndarray) -> tuple[float, float]:
-    """Kleinman's weighted moment estimates (mu, s); s = inf when no overdispersion is seen."""
+    """n-weighted moment estimates (mu, s); s = inf when no overdispersion is seen."""
     x = np.asarray(x, dtype=float)
     n = np.asarray(n, dtype=float)
     keep = n > 0
@@ -124,9 +125,13 @@ class BackgroundModel:
 
     def lookup(self, loci: np.ndarray, classes: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Mean, precision and model name for each row (locus first, then class, then global)."""
-        pairs = pd.MultiIndex.from_arrays([pd.Index(loci, dtype=object), pd.Index(classes, dtype=object)])
-        codes, uniques = pairs.factorize()
-        fits = [self.loci.get(lo) or self.classes.get(c) or self.global_fit for lo, c in uniques]
+        # A locus key determines its substitution class, so factorising the loci is enough.
+        codes, uniques = pd.factorize(pd.Index(loci, dtype=object))
+        first = np.full(len(uniques), -1, dtype=np.int64)
+        first[codes[::-1]] = np.arange(len(codes))[::-1]
+        classes = np.asarray(classes, dtype=object)
+        fits = [self.loci.get(lo) or self.classes.get(classes[i]) or self.global_fit
+                for lo, i in zip(uniques, first, strict=True)]
         mu = np.array([f.mu for f in fits], dtype=float)[codes]
         s = np.array([f.s for f in fits], dtype=float)[codes]
         model = np.array([f.model for f in fits], dtype=object)[codes]

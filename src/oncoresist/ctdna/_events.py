@@ -81,23 +81,6 @@ def context_annotation(gene: str | None, alteration: str, drugs: tuple[str, ...]
     return f"{name} emerging on {on}"
 
 
-def drugs_on(therapy: pd.DataFrame | None, patient_id: str, day: float) -> tuple[str, ...]:
-    """Drugs given to a patient on a day (start <= day <= end; empty end means ongoing)."""
-    if therapy is None or therapy.empty:
-        return ()
-    rows = therapy[therapy["patient_id"] == patient_id]
-    active = (rows["start_day"] <= day) & (rows["end_day"].isna() | (rows["end_day"] >= day))
-    return tuple(sorted(set(rows.loc[active, "drug"])))
-
-
-def line_starts(therapy: pd.DataFrame | None, patient_id: str) -> np.ndarray:
-    """Sorted distinct start days of a patient's therapy lines (``[-inf]`` without therapy)."""
-    if therapy is None or therapy.empty:
-        return np.array([-np.inf])
-    starts = np.sort(therapy.loc[therapy["patient_id"] == patient_id, "start_day"].unique())
-    return starts if len(starts) else np.array([-np.inf])
-
-
 def _first_run(flags: np.ndarray, strong: np.ndarray, start: int, k: int) -> tuple[int, int] | None:
     """First index i >= start opening a confirmed run: (onset, confirmation index)."""
     n = len(flags)
@@ -115,7 +98,7 @@ def _fmt_p(p: float) -> str:
     return f"{p:.2g}"
 
 
-def _variant_events(pid, gene, alteration, variant, days, detected, p, af, rules, therapy, annotator):
+def _variant_events(pid, gene, alteration, variant, days, detected, p, af, rules, lines, annotator):
     events = []
     k = rules.consecutive
     strong = p <= rules.strong_p
@@ -146,7 +129,7 @@ def _variant_events(pid, gene, alteration, variant, days, detected, p, af, rules
             if run is None:
                 break
             onset, confirm = run
-            drugs = drugs_on(therapy, pid, days[onset])
+            drugs = lines.drugs_on(pid, days[onset])
             if onset == confirm:
                 evidence = f"detected on day {days[onset]:g} with strong evidence (AF {af[onset]:.3g}, p={_fmt_p(p[onset])})"
             else:
@@ -166,20 +149,16 @@ def _variant_events(pid, gene, alteration, variant, days, detected, p, af, rules
     return events
 
 
-def _patient_level_events(pid, table, rules, emergence_confirms, founders, drugs):
+def _patient_level_events(pid, days, level, any_detected, strongest, rules, emergence_confirms,
+                          founders, drugs):
     """Nadir, molecular response and progression in one therapy line, from the founders' mean AF."""
     events = []
-    days = np.sort(table["day"].unique())
     summary = {"patient_id": pid, "drugs": drugs, "start_day": days[0],
                "baseline_variants": ";".join(founders), "baseline_level": np.nan,
                "nadir_day": np.nan, "nadir_level": np.nan, "molecular_progression_day": np.nan,
                "molecular_progression_confirmed_day": np.nan}
     progression: tuple[float, float, str] | None = None
-    if founders:
-        sub = table[table["variant"].isin(founders)]
-        level = sub.groupby("day")["af"].mean().reindex(days).to_numpy()
-        any_detected = sub.groupby("day")["detected"].any().reindex(days).fillna(False).to_numpy(bool)
-        strongest = sub.groupby("day")["p_value"].min().reindex(days).fillna(1.0).to_numpy()
+    if founders and not np.isnan(level[0]):
         base = level[0]
         summary["baseline_level"] = base
         for decline in rules.response_declines:
@@ -197,7 +176,7 @@ def _patient_level_events(pid, table, rules, emergence_confirms, founders, drugs
                            f"none of {len(founders)} baseline variant(s) detected", ""))
         # Rise above the running nadir, confirmed like an emergence.
         k = rules.consecutive
-        running = np.minimum.accumulate(level)
+        running = np.fmin.accumulate(level)
         rise = np.zeros(len(days), dtype=bool)
         rise[1:] = (level[1:] >= rules.progression_fold * running[:-1]) & any_detected[1:]
         strong_rise = rise & (strongest <= rules.strong_p)
@@ -209,7 +188,7 @@ def _patient_level_events(pid, table, rules, emergence_confirms, founders, drugs
                            f"level rose to {level[onset]:.3g} from nadir {nadir_before:.3g} "
                            f"(>= {rules.progression_fold:g}x), confirmed day {days[confirm]:g}")
         end = np.searchsorted(days, progression[0]) if progression else len(days)
-        j = int(np.argmin(level[:max(end, 1)]))
+        j = int(np.nanargmin(level[:max(end, 1)]))
         summary["nadir_day"], summary["nadir_level"] = days[j], level[j]
         events.append((pid, None, "", "", "nadir", days[j], days[j], "", drugs,
                        f"lowest mean baseline-variant AF {level[j]:.3g}", ""))
@@ -224,59 +203,138 @@ def _patient_level_events(pid, table, rules, emergence_confirms, founders, drugs
     return events, summary
 
 
+class TherapyIndex:
+    """A therapy history indexed by patient, for fast look-ups of lines and drugs on a day."""
+
+    def __init__(self, therapy: pd.DataFrame | None) -> None:
+        self._by_patient: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+        if therapy is not None and not therapy.empty:
+            for pid, rows in therapy.groupby("patient_id", sort=False):
+                self._by_patient[str(pid)] = (
+                    rows["start_day"].to_numpy(float),
+                    rows["end_day"].to_numpy(float),
+                    rows["drug"].to_numpy(object),
+                )
+
+    def drugs_on(self, patient_id: str, day: float) -> tuple[str, ...]:
+        found = self._by_patient.get(str(patient_id))
+        if found is None:
+            return ()
+        start, end, drug = found
+        active = (start <= day) & (np.isnan(end) | (end >= day))
+        return tuple(sorted(set(drug[active])))
+
+    def line_starts(self, patient_id: str) -> np.ndarray:
+        found = self._by_patient.get(str(patient_id))
+        if found is None:
+            return np.array([-np.inf])
+        return np.unique(found[0])
+
+
+def _group_bounds(*keys: np.ndarray) -> np.ndarray:
+    """Start offsets of runs of equal keys in sorted arrays, with the end appended."""
+    n = len(keys[0])
+    if n == 0:
+        return np.array([0])
+    change = np.zeros(n, dtype=bool)
+    change[0] = True
+    for key in keys:
+        change[1:] |= key[1:] != key[:-1]
+    return np.append(np.flatnonzero(change), n)
+
+
 def call_events(calls: pd.DataFrame, *, rules: EventRules, therapy: pd.DataFrame | None = None,
                 imaging: pd.DataFrame | None = None,
                 annotator: Annotator | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Events table and per-patient summary from the per-variant calls."""
     annotator = annotator or context_annotation
-    ordered = calls.sort_values(["patient_id", "variant", "day"], kind="stable")
+    lines = TherapyIndex(therapy)
+    ordered = calls.sort_values(["patient_id", "variant", "day"], kind="stable").reset_index(drop=True)
+    pid = ordered["patient_id"].to_numpy(object)
+    variant = ordered["variant"].to_numpy(object)
+    gene = ordered["gene"].to_numpy(object)
+    alteration = ordered["alteration"].astype(str).to_numpy(object)
+    day = ordered["day"].to_numpy(float)
+    detected = ordered["detected"].to_numpy(bool)
+    p_value = ordered["p_value"].to_numpy(float)
+    af = ordered["af"].to_numpy(float)
+
+    # Founders: variants detected in each patient's first sample.
+    first_day = ordered.groupby("patient_id")["day"].transform("min").to_numpy(float)
+    founder_pairs = set(zip(pid[(day == first_day) & detected], variant[(day == first_day) & detected],
+                            strict=True))
+    is_founder = np.fromiter(((a, b) in founder_pairs for a, b in zip(pid, variant, strict=True)), bool,
+                             len(pid))
+    founder_rows = ordered[is_founder]
+    per_day = founder_rows.groupby(["patient_id", "day"]).agg(
+        level=("af", "mean"), any_detected=("detected", "any"), strongest=("p_value", "min"))
+    all_days = ordered[["patient_id", "day"]].drop_duplicates().sort_values(["patient_id", "day"])
+    per_day = per_day.reindex(pd.MultiIndex.from_frame(all_days))
+    day_pid = all_days["patient_id"].to_numpy(object)
+    day_value = all_days["day"].to_numpy(float)
+    level_all = per_day["level"].to_numpy(float)
+    detected_all = (per_day["any_detected"].to_numpy(dtype=object) == True)  # noqa: E712 - NaN rows are False
+    strongest_all = per_day["strongest"].fillna(1.0).to_numpy(float)
+    day_bounds = _group_bounds(day_pid)
+
+    progression_scans: dict[str, np.ndarray] = {}
+    if imaging is not None and not imaging.empty:
+        for key, rows in imaging[imaging["progression"]].groupby("patient_id"):
+            progression_scans[str(key)] = np.sort(rows["day"].to_numpy(float))
+
+    founders_of: dict[str, list[str]] = {}
+    for a, b in sorted(founder_pairs):
+        founders_of.setdefault(a, []).append(b)
+
     rows: list[tuple] = []
     summaries = []
-    for pid, table in ordered.groupby("patient_id", sort=True):
-        emergences = []
-        for variant, series in table.groupby("variant", sort=True):
-            gene = series["gene"].iloc[0]
-            gene = None if gene is None or (isinstance(gene, float) and np.isnan(gene)) else str(gene)
-            found = _variant_events(
-                pid, gene, str(series["alteration"].iloc[0]), variant,
-                series["day"].to_numpy(float), series["detected"].to_numpy(bool),
-                series["p_value"].to_numpy(float), series["af"].to_numpy(float), rules, therapy,
-                annotator,
-            )
-            rows.extend(found)
-            emergences.extend((e[5], e[6], variant) for e in found if e[4] == "emergence")
-        # The founders are the variants detected in the patient's first sample; response and
-        # progression are judged per therapy line, from the line's first sample.
-        first_day = table["day"].min()
-        first = table[table["day"] == first_day]
-        founders = sorted(first.loc[first["detected"], "variant"])
-        starts = line_starts(therapy, pid)
-        line = np.maximum(np.searchsorted(starts, table["day"].to_numpy(float), side="right") - 1, 0)
-        pd_days = np.empty(0)
-        if imaging is not None and not imaging.empty:
-            pd_days = np.sort(imaging.loc[(imaging["patient_id"] == pid) & imaging["progression"], "day"]
-                              .to_numpy(float))
+    variant_bounds = _group_bounds(pid, variant)
+    emergences_of: dict[str, list[tuple[float, float, str]]] = {}
+    for lo, hi in zip(variant_bounds[:-1], variant_bounds[1:], strict=True):
+        g = gene[lo]
+        g = None if g is None or (isinstance(g, float) and np.isnan(g)) else str(g)
+        found = _variant_events(
+            pid[lo], g, alteration[lo], variant[lo], day[lo:hi], detected[lo:hi], p_value[lo:hi],
+            af[lo:hi], rules, lines, annotator,
+        )
+        rows.extend(found)
+        emergences_of.setdefault(pid[lo], []).extend(
+            (e[5], e[6], variant[lo]) for e in found if e[4] == "emergence")
+
+    # Response and progression per therapy line, from the line's first sample.
+    for lo, hi in zip(day_bounds[:-1], day_bounds[1:], strict=True):
+        patient = day_pid[lo]
+        days = day_value[lo:hi]
+        starts = lines.line_starts(patient)
+        line = np.maximum(np.searchsorted(starts, days, side="right") - 1, 0)
+        scans = progression_scans.get(str(patient), np.empty(0))
+        emergences = emergences_of.get(patient, [])
+        founders = founders_of.get(patient, [])
         for k in np.unique(line):
-            part = table[line == k]
-            lo = part["day"].min()
-            hi = starts[k + 1] if k + 1 < len(starts) else np.inf
-            drugs = " + ".join(drugs_on(therapy, pid, lo))
-            in_line = [e for e in emergences if lo <= e[0] < hi]
-            patient_events, summary = _patient_level_events(pid, part, rules, in_line, founders, drugs)
-            rows.extend(patient_events)
+            part = slice(lo + np.flatnonzero(line == k)[0], lo + np.flatnonzero(line == k)[-1] + 1)
+            first = day_value[part][0]
+            end = starts[k + 1] if k + 1 < len(starts) else np.inf
+            drugs = " + ".join(lines.drugs_on(patient, first))
+            in_line = [e for e in emergences if first <= e[0] < end]
+            patient_events, summary = _patient_level_events(
+                patient, day_value[part], level_all[part], detected_all[part], strongest_all[part], rules,
+                in_line, founders, drugs,
+            )
             summary["radiographic_progression_day"] = np.nan
             summary["lead_time_days"] = np.nan
-            scans = pd_days[(pd_days > lo) & (pd_days <= hi)]
-            if len(scans):
-                summary["radiographic_progression_day"] = float(scans[0])
+            # A scan on the day the next line starts belongs to this line (it ended it).
+            seen = scans[(scans > first) & (scans <= end)]
+            if len(seen):
+                summary["radiographic_progression_day"] = float(seen[0])
                 confirmed = summary["molecular_progression_confirmed_day"]
                 if not np.isnan(confirmed):
-                    summary["lead_time_days"] = float(scans[0]) - confirmed
-                    for i in range(len(rows) - len(patient_events), len(rows)):
-                        if rows[i][4] == "molecular_progression":
-                            row = list(rows[i])
-                            row[9] += f"; lead time over imaging {summary['lead_time_days']:g} days"
-                            rows[i] = tuple(row)
+                    summary["lead_time_days"] = float(seen[0]) - confirmed
+                    patient_events = [
+                        (*e[:9], e[9] + f"; lead time over imaging {summary['lead_time_days']:g} days", e[10])
+                        if e[4] == "molecular_progression" else e
+                        for e in patient_events
+                    ]
+            rows.extend(patient_events)
             summaries.append(summary)
     events = pd.DataFrame(rows, columns=EVENT_COLUMNS)
     summary_frame = pd.DataFrame(summaries)

@@ -114,7 +114,6 @@ def _variant_columns(frame: pd.DataFrame, path: str | None) -> pd.DataFrame:
         first = missing.idxmax()
         msg = "row names no variant: fill 'gene' and 'alteration', or 'chrom', 'pos', 'ref' and 'alt'"
         raise InputError(msg, path=path, line=_where(frame, first))
-    frame = frame.copy()
     frame["variant"] = named.fillna(coords)
     frame["locus"] = coords.fillna(named)
     if not has_named:
@@ -241,7 +240,8 @@ def normalise_samples(frame: pd.DataFrame, *, path: str | None = None, normals: 
         if column not in frame.columns:
             frame[column] = None
     frame.attrs["path"] = path
-    return frame.reset_index(drop=True)
+    frame.index = pd.RangeIndex(len(frame))
+    return frame
 
 
 def read_samples(path: str | os.PathLike[str]) -> pd.DataFrame:

@@ -194,8 +194,28 @@ def lr_grid_kernel(codes, x, n, mu, s, grid, n_groups):
     out = np.zeros((n_groups, grid.shape[0]))
     for i in range(x.shape[0]):
         g = codes[i]
+        xi = x[i]
+        ni = n[i]
+        m = max(mu[i], 1e-12)
+        si = s[i]
+        if math.isinf(si):
+            for j in range(grid.shape[0]):
+                out[g, j] += _loglik_shift(xi, ni, m, si, grid[j])
+            continue
+        # Terms of the null (f = 0) do not depend on the grid: compute them once per row.
+        a0 = m * si
+        b0 = (1.0 - m) * si
+        null = math.lgamma(ni - xi + b0) - math.lgamma(b0)
+        if xi > 0:
+            null += math.lgamma(xi + a0) - math.lgamma(a0)
         for j in range(grid.shape[0]):
-            out[g, j] += _loglik_shift(x[i], n[i], mu[i], s[i], grid[j])
+            q = min(m + grid[j] * (1.0 - m), 1.0 - 1e-12)
+            a1 = q * si
+            b1 = (1.0 - q) * si
+            alt = math.lgamma(ni - xi + b1) - math.lgamma(b1)
+            if xi > 0:
+                alt += math.lgamma(xi + a1) - math.lgamma(a1)
+            out[g, j] += alt - null
     return out
 
 

@@ -5,7 +5,7 @@ the mutant reads as ``Binomial(n, mu + f(t) (1 - mu))`` where ``mu`` is the locu
 ``a`` and ``r`` are fitted by maximum likelihood (Fisher scoring, all phases at once), so
 samples at or below the limit of detection still count, with their background. The standard
 error of ``r`` comes from the Fisher information, inflated by the quasi-likelihood dispersion
-``phi = max(1, X^2 / (k - 2))`` (Pearson X^2; McCullagh & Nelder 1989, section 4.5), and the
+``phi = max(1, X^2 / (k - 2))`` (Pearson X^2; McCullagh & Nelder 1989, Generalized Linear Models, quasi-likelihood), and the
 95% CI uses Student's t with ``k - 2`` degrees of freedom. Doubling time is ``ln 2 / r``
 (half-life ``ln 2 / -r`` when falling) with its CI from the ends of the CI of ``r``.
 
@@ -122,41 +122,42 @@ def _doubling(rate, low, high):
     return doubling, d_low, d_high, half, h_low, h_high
 
 
-def _lines(therapy: pd.DataFrame | None, pid: str) -> np.ndarray:
-    if therapy is None or therapy.empty:
-        return np.empty(0)
-    return np.sort(therapy.loc[therapy["patient_id"] == pid, "start_day"].unique())
-
-
 def kinetics(calls: pd.DataFrame, *, therapy: pd.DataFrame | None = None, min_samples: int = 3,
              min_detected: int = 2, level: float = 0.95) -> pd.DataFrame:
     """One row per fitted phase (see module docstring)."""
-    from oncoresist.ctdna._events import drugs_on
+    from oncoresist.ctdna._events import TherapyIndex, _group_bounds
 
-    ordered = calls.sort_values(["patient_id", "variant", "day"], kind="stable")
+    lines = TherapyIndex(therapy)
+    ordered = calls.sort_values(["patient_id", "variant", "day"], kind="stable").reset_index(drop=True)
     has_ge = "genome_equivalents_per_ml" in ordered.columns
+    pid = ordered["patient_id"].to_numpy(object)
+    variant = ordered["variant"].to_numpy(object)
+    gene = ordered["gene"].to_numpy(object)
+    alteration = ordered["alteration"].to_numpy(object)
+    day = ordered["day"].to_numpy(float)
+    af = ordered["af"].to_numpy(float)
+    detected = ordered["detected"].to_numpy(bool)
+    ge_known = (ordered["genome_equivalents_per_ml"].notna().to_numpy(bool) if has_ge
+                else np.zeros(len(ordered), dtype=bool))
     rows_index: list[np.ndarray] = []
     meta = []
-    for (pid, variant), series in ordered.groupby(["patient_id", "variant"], sort=True):
-        days = series["day"].to_numpy(float)
-        starts = _lines(therapy, pid)
-        line_of = np.searchsorted(starts, days, side="right")
+    bounds = _group_bounds(pid, variant)
+    for lo, hi in zip(bounds[:-1], bounds[1:], strict=True):
+        starts = lines.line_starts(pid[lo])
+        line_of = np.searchsorted(starts, day[lo:hi], side="right")
         for line in np.unique(line_of):
-            block = series[line_of == line]
-            af = block["af"].to_numpy(float)
-            detected = block["detected"].to_numpy(bool)
-            nadir = len(af) - 1 - int(np.argmin(af[::-1]))
-            for phase, part in (("falling", slice(0, nadir + 1)), ("rising", slice(nadir, len(af)))):
-                piece = block.iloc[part]
-                if len(piece) < min_samples or detected[part].sum() < min_detected:
+            block = lo + np.flatnonzero(line_of == line)
+            values = af[block]
+            nadir = len(values) - 1 - int(np.argmin(values[::-1]))
+            for phase, part in (("falling", block[:nadir + 1]), ("rising", block[nadir:])):
+                if len(part) < min_samples or detected[part].sum() < min_detected:
                     continue
-                rows_index.append(piece.index.to_numpy())
-                start_day = float(piece["day"].iloc[0])
-                meta.append((pid, series["gene"].iloc[0], series["alteration"].iloc[0], variant,
-                             "mutant_molecules_per_ml" if has_ge and piece["genome_equivalents_per_ml"].notna().all()
-                             else "allele_fraction", phase,
-                             " + ".join(drugs_on(therapy, pid, start_day)), start_day,
-                             float(piece["day"].iloc[-1]), len(piece), int(detected[part].sum())))
+                rows_index.append(part)
+                start_day = float(day[part[0]])
+                measure = "mutant_molecules_per_ml" if ge_known[part].all() else "allele_fraction"
+                meta.append((pid[lo], gene[lo], alteration[lo], variant[lo], measure, phase,
+                             " + ".join(lines.drugs_on(pid[lo], start_day)), start_day,
+                             float(day[part[-1]]), len(part), int(detected[part].sum())))
     if not meta:
         return pd.DataFrame(columns=KINETICS_COLUMNS)
     index = np.concatenate(rows_index)

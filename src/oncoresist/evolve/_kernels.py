@@ -92,6 +92,20 @@ def _arrival_offset(g, h, u):
 
 
 @njit(cache=True)
+def _crowding(typesize, kcap, crowd):
+    """Birth factor per type: max(0, 1 - sum_j crowd[k, j] n_j / kcap[k]) (1 without capacity)."""
+    ntypes = typesize.shape[0]
+    f = np.ones(ntypes)
+    for k in range(ntypes):
+        if kcap[k] > 0.0:
+            load = 0.0
+            for j in range(ntypes):
+                load += crowd[k, j] * typesize[j]
+            f[k] = max(0.0, 1.0 - load / kcap[k])
+    return f
+
+
+@njit(cache=True)
 def _new_record(size, ctype, parent, lineage, born, kind, comp, n, j, par, lin, t, knd):
     """Append a clone record with zero cells; returns its index or -1 when full."""
     if n >= size.shape[0]:
@@ -115,7 +129,7 @@ def _new_record(size, ctype, parent, lineage, born, kind, comp, n, j, par, lin, 
 @njit(cache=True)
 def hybrid_advance(
     size, ctype, parent, lineage, born, kind, comp, n,
-    t, t_end, birth, death, mutprob, swrate, capacity,
+    t, t_end, birth, death, mutprob, swrate, kcap, crowd,
     stop_above, stop_mask, exact_threshold, dt_max, growth_tol, rng,
     qc, qn, qt,
 ):  # fmt: skip
@@ -155,26 +169,31 @@ def hybrid_advance(
             return n, t, STATUS_DONE
         if 2 * n + 64 > size.shape[0]:
             return n, t, STATUS_NEED_SPACE
-        f = 1.0
-        if capacity > 0.0:
-            f = max(0.0, 1.0 - total / capacity)
+        f = _crowding(typesize, kcap, crowd)
         # step length: relative change of any present type at most ~growth_tol
         rmax = 0.0
         rgrow = 0.0
         turnover = 0.0
         for k in range(ntypes):
             if typesize[k] > 0:
-                r = birth[k] * f * (1.0 - qsum[k]) - death[k] - swout[k]
+                r = birth[k] * f[k] * (1.0 - qsum[k]) - death[k] - swout[k]
                 if abs(r) > rmax:
                     rmax = abs(r)
                 if stop_mask[k] and r > rgrow:
                     rgrow = r
-                bd = birth[k] * f + death[k] + swout[k]
+                bd = birth[k] * f[k] + death[k] + swout[k]
                 if bd > turnover:
                     turnover = bd
         dt = min(dt_max, t_end - t)
         if rmax > 0.0:
             dt = min(dt, growth_tol / rmax)
+        # crowding is frozen over a step: keep steps short against the birth rates it scales
+        bmax = 0.0
+        for k in range(ntypes):
+            if kcap[k] > 0.0 and typesize[k] > 0 and birth[k] > bmax:
+                bmax = birth[k]
+        if bmax > 0.0:
+            dt = min(dt, 0.2 * growth_tol / bmax)
         if rgrow > 0.0 and stop_above < 9.0e18 and masked > 0:
             # approach a stopping size in shrinking steps so that the crossing is sharp
             room = math.log(stop_above / masked) / rgrow
@@ -198,7 +217,7 @@ def hybrid_advance(
             m = qn[nq]
             t0 = qt[nq]
             k = ctype[c]
-            lam = birth[k] * f
+            lam = birth[k] * f[k]
             mu = death[k]
             tot = lam + mu + swout[k]
             tt = t0
@@ -323,12 +342,12 @@ def hybrid_advance(
 @njit(cache=True)
 def exact_advance(
     size, ctype, parent, lineage, born, kind, comp, n,
-    t, t_end, birth, death, mutprob, swrate, capacity,
+    t, t_end, birth, death, mutprob, swrate, kcap, crowd,
     stop_above, stop_mask, rng,
 ):  # fmt: skip
     """Gillespie's direct method over every cell, clone by clone, from ``t`` to ``t_end``.
 
-    Rates depend on the current total through the capacity (re-evaluated at every event).
+    Births depend on the current sizes through the crowding factors (re-evaluated at every event).
     Returns ``(n, t, status)``.
     """
     ntypes = birth.shape[0]
@@ -355,12 +374,10 @@ def exact_advance(
             return n, t, STATUS_STOP
         if n + 2 > size.shape[0]:
             return n, t, STATUS_NEED_SPACE
-        f = 1.0
-        if capacity > 0.0:
-            f = max(0.0, 1.0 - total / capacity)
+        f = _crowding(typesize, kcap, crowd)
         a = 0.0
         for k in range(ntypes):
-            prop[k] = typesize[k] * (birth[k] * f + death[k] + swout[k])
+            prop[k] = typesize[k] * (birth[k] * f[k] + death[k] + swout[k])
             a += prop[k]
         if a <= 0.0:
             return n, t_end, STATUS_DONE
@@ -388,7 +405,7 @@ def exact_advance(
                 if ctype[i] == k and size[i] > 0:
                     c = i
                     break
-        lam = birth[k] * f
+        lam = birth[k] * f[k]
         y = rng.random() * (lam + death[k] + swout[k])
         if y < lam:
             z = rng.random()

@@ -8,6 +8,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 
@@ -163,7 +164,11 @@ class Model:
     drugs
         Drugs the model knows (with optional PK). Responses must name drugs listed here.
     capacity
-        Optional carrying capacity: births are multiplied by ``max(0, 1 - N / capacity)``.
+        Optional carrying capacity, one number for all types or one per type: births of type
+        ``k`` are multiplied by ``max(0, 1 - sum_j a_kj n_j / K_k)`` (logistic on birth).
+    competition
+        Optional competition coefficients ``a_kj`` (type -> type -> coefficient; missing pairs
+        are 1), for Lotka–Volterra competition between types (e.g. Zhang et al. 2017).
     initial
         Initial number of cells of each type.
     name
@@ -178,10 +183,11 @@ class Model:
     mutations: tuple[Mutation, ...] = ()
     switches: tuple[Switch, ...] = ()
     drugs: tuple[Drug, ...] = ()
-    capacity: float | None = None
+    capacity: float | Mapping[str, float] | None = None
     initial: Mapping[str, int] = field(default_factory=dict)
     name: str = "model"
     combination: str = "additive"
+    competition: Mapping[str, Mapping[str, float]] | None = None
 
     def __post_init__(self) -> None:
         if self.combination not in ("additive", "max"):
@@ -229,8 +235,24 @@ class Model:
             if p > 1.0:
                 msg = f"mutation probabilities out of type {src!r} add up to {p} > 1"
                 raise InputError(msg, field="mutations")
-        if self.capacity is not None:
+        if isinstance(self.capacity, Mapping):
+            for name, value in self.capacity.items():
+                if name not in known:
+                    msg = f"capacity names unknown type {name!r}; types are {', '.join(names)}"
+                    raise InputError(msg, field="capacity")
+                _check_rate(value, f"capacity of {name!r}", allow_zero=False)
+        elif self.capacity is not None:
             _check_rate(self.capacity, "capacity", allow_zero=False)
+        for row, entries in (self.competition or {}).items():
+            for col, value in entries.items():
+                for end in (row, col):
+                    if end not in known:
+                        msg = f"competition names unknown type {end!r}; types are {', '.join(names)}"
+                        raise InputError(msg, field="competition")
+                _check_rate(value, f"competition {row}<-{col}")
+        if self.competition and self.capacity is None:
+            msg = "competition coefficients need a capacity"
+            raise InputError(msg, field="competition")
         for name, count in self.initial.items():
             if name not in known:
                 msg = f"initial population names unknown type {name!r}; types are {', '.join(names)}"
@@ -241,21 +263,25 @@ class Model:
         object.__setattr__(self, "initial", {k: int(v) for k, v in self.initial.items()})
 
     # ------------------------------------------------------------------ helpers
-    @property
+    @cached_property
     def type_names(self) -> tuple[str, ...]:
         """Type names in index order."""
         return tuple(t.name for t in self.types)
 
-    @property
+    @cached_property
     def drug_names(self) -> tuple[str, ...]:
         """Drug names in the model's order."""
         return tuple(d.name for d in self.drugs)
 
+    @cached_property
+    def _index(self) -> dict[str, int]:
+        return {name: i for i, name in enumerate(self.type_names)}
+
     def type_index(self, name: str) -> int:
         """Index of type ``name``."""
         try:
-            return self.type_names.index(name)
-        except ValueError:
+            return self._index[name]
+        except KeyError:
             msg = f"unknown cell type {name!r}; types are {', '.join(self.type_names)}"
             raise InputError(msg, field="type") from None
 
@@ -265,6 +291,21 @@ class Model:
         for name, n in self.initial.items():
             counts[self.type_index(name)] = n
         return counts
+
+    def crowding(self) -> tuple[np.ndarray, np.ndarray]:
+        """Capacity per type (0 = none) and the competition matrix ``a[k, j]``."""
+        k = len(self.types)
+        kcap = np.zeros(k)
+        if isinstance(self.capacity, Mapping):
+            for name, value in self.capacity.items():
+                kcap[self.type_index(name)] = float(value)
+        elif self.capacity is not None:
+            kcap[:] = float(self.capacity)
+        crowd = np.ones((k, k))
+        for row, entries in (self.competition or {}).items():
+            for col, value in entries.items():
+                crowd[self.type_index(row), self.type_index(col)] = float(value)
+        return kcap, crowd
 
     def rates(self, concentrations: Mapping[str, float] | None = None) -> Rates:
         """Rates of every type at the given drug concentrations (no capacity applied).

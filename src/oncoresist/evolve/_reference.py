@@ -41,10 +41,13 @@ def gillespie_types(counts, birth, death, mutation, switching, t_end, seed, capa
         if t >= t_end:
             return x
         pick = rnd.random() * a
-        for prop, kind, i, j in events:
-            if pick < prop:
+        chosen = events[-1]
+        for event in events:
+            if pick < event[0]:
+                chosen = event
                 break
-            pick -= prop
+            pick -= event[0]
+        _, kind, i, j = chosen
         if kind == "birth":
             x[j] += 1
         elif kind == "death":

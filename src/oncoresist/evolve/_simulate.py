@@ -456,6 +456,7 @@ def simulate(
         for name in stop.progression_types:
             prog_mask[model.type_index(name)] = True
 
+    crowding = model.crowding()
     state = eng.init(counts)
     recorder = _Recorder(names)
     external = coupling.initial_state(model) if coupling is not None else None
@@ -467,6 +468,7 @@ def simulate(
     next_decision = 0.0 if treating else math.inf
     next_record = record_interval if record_interval else math.inf
     history: list[HistoryEntry] = []
+    rate_cache: dict[tuple, Rates] = {}
     dosing_rows: list[tuple] = []
     events: dict[str, float] = {}
     if treating:
@@ -522,7 +524,10 @@ def simulate(
         effective = dict(conc)
         for d, p in pk.items():
             effective[d] = p.mean_concentration(conc[d], infusion[d], seg_end - t)
-        rates = model.rates(effective)
+        key = tuple(effective.values())
+        rates = rate_cache.get(key)
+        if rates is None:
+            rates = rate_cache[key] = model.rates(effective)
         sizes_start = state.type_sizes()
         if coupling is not None:
             rates = coupling.modify_rates(rates, external, sizes=sizes_start, t=t)
@@ -534,7 +539,7 @@ def simulate(
         else:
             stop_above, mask = float(stop.detection_size), all_mask
         t_new, status = eng.advance(
-            state, rates, t, seg_end, capacity=model.capacity, stop_above=stop_above, stop_mask=mask, rng=gen
+            state, rates, t, seg_end, crowding=crowding, stop_above=stop_above, stop_mask=mask, rng=gen
         )
         for d, p in pk.items():
             conc[d] = p.concentration(conc[d], infusion[d], t_new - t)

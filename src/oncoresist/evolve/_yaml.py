@@ -19,7 +19,7 @@ from oncoresist.evolve._model import CellType, Drug, DrugResponse, Model, Mutati
 from oncoresist.evolve._pk import OneCompartmentPK
 from oncoresist.evolve._simulate import Dosing, Schedule, StopRules
 
-_TOP = {"name", "description", "combination", "types", "mutations", "switches", "drugs", "capacity", "initial",
+_TOP = {"name", "description", "combination", "competition", "types", "mutations", "switches", "drugs", "capacity", "initial",
         "detection", "treatment", "stop", "simulation", "reference"}
 
 
@@ -338,8 +338,20 @@ def load_scenario(path: str | Path) -> Scenario:
                                doc.number(spec.get("rate", 0.0), f"{where}.rate"), tuple(induced)))
 
     capacity = data.get("capacity")
-    if capacity is not None:
+    if isinstance(capacity, dict):
+        capacity = {str(check_type(k, f"capacity.{k}")): doc.number(v, f"capacity.{k}", strict=True)
+                    for k, v in capacity.items()}
+    elif capacity is not None:
         capacity = doc.number(capacity, "capacity", strict=True)
+    competition = None
+    if data.get("competition") is not None:
+        competition = {}
+        for row, entries in doc.mapping(data["competition"], "competition").items():
+            check_type(row, f"competition.{row}")
+            competition[str(row)] = {
+                str(check_type(col, f"competition.{row}.{col}")): doc.number(v, f"competition.{row}.{col}")
+                for col, v in doc.mapping(entries, f"competition.{row}").items()
+            }
     initial = {}
     for name, count in doc.mapping(data["initial"], "initial").items():
         check_type(name, f"initial.{name}")
@@ -353,7 +365,7 @@ def load_scenario(path: str | Path) -> Scenario:
         model = Model(types=tuple(types), mutations=tuple(mutations), switches=tuple(switches),
                       drugs=tuple(drugs), capacity=capacity, initial=initial,
                       name=str(data.get("name", path.stem)),
-                      combination=str(data.get("combination", "additive")))
+                      combination=str(data.get("combination", "additive")), competition=competition)
     except InputError as exc:
         doc.fail(exc.field or "", exc.message)
 

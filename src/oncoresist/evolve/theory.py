@@ -222,7 +222,9 @@ def iwasa_resistance_probability(
 def iwasa_mean_resistant(
     size: float, *, mutation: float, birth: float, death: float, resistant_birth: float, resistant_death: float
 ) -> float:
-    """Expected number of resistant cells when the tumour reaches ``size`` (same setting).
+    """Return the expected number of resistant cells when the tumour reaches ``size``.
+
+    Same setting as :func:`iwasa_resistance_probability`:
 
     ``E[R] = (M u r / (r - d)) * integral_{1/M}^{1} x**(-alpha) dx``, i.e.
     ``(M u r / (r - d)) (M**(alpha - 1) - 1) / (alpha - 1)`` (``ln M`` when ``alpha = 1``):

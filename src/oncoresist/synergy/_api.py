@@ -20,7 +20,7 @@ from oncoresist._core import (
 from oncoresist._core.rng import seed_of
 from oncoresist.synergy import _io
 from oncoresist.synergy._bootstrap import bootstrap_block, p_value
-from oncoresist.synergy._fit import CurveFit, fit_curve, fits_frame
+from oncoresist.synergy._fit import CurveFit, fit_curve
 from oncoresist.synergy._io import Block, Screen
 from oncoresist.synergy._models import (
     MusycFit,
@@ -274,7 +274,7 @@ def _score_chunk(blocks, models, n_boot, seeds, window):
         for i, drug in enumerate(block.drugs, start=1):
             row[f"drug{i}"] = drug
         row["conc_unit"] = block.conc_unit
-        row["n_wells"] = int(len(res.wells))
+        row["n_wells"] = int(len(res.wells["block_id"]))
         for model, value in res.scores.items():
             row[model] = value
         if n_boot > 0:
@@ -292,6 +292,18 @@ def _score_chunk(blocks, models, n_boot, seeds, window):
                 row.update(best_window(res.wells, model))
         rows.append(row)
     return rows, [r.wells for r in scored], [r.fits for r in scored], [n for r in scored for n in r.notes]
+
+
+def _concat_columns(tables: list[dict]) -> pd.DataFrame:
+    """One DataFrame from per-block dicts of arrays (columns missing in a block become NaN)."""
+    columns = list(dict.fromkeys(c for t in tables for c in t))
+    merged = {}
+    for column in columns:
+        parts = [
+            t[column] if column in t else np.full(len(t["block_id"]), np.nan) for t in tables
+        ]
+        merged[column] = np.concatenate(parts) if parts else np.array([])
+    return pd.DataFrame(merged, columns=columns)
 
 
 def score(
@@ -367,15 +379,16 @@ def score(
         if own is not None:
             own.shutdown()
     rows = [r for p in parts for r in p[0]]
-    wells = pd.concat([w for p in parts for w in p[1]], ignore_index=True)
-    fit_rows = [
-        fits_frame(fl).assign(block_id=b.block_id)
-        for b, fl in zip(blocks, (fl for p in parts for fl in p[2]), strict=True)
-        if fl
-    ]
-    fits = pd.concat(fit_rows, ignore_index=True) if fit_rows else pd.DataFrame()
-    if len(fits):
-        fits = fits[["block_id", *[c for c in fits.columns if c != "block_id"]]]
+    wells = _concat_columns([w for p in parts for w in p[1]])
+    names = list(CurveFit.__dataclass_fields__)
+    fits = pd.DataFrame(
+        [
+            {"block_id": b.block_id, **{n: getattr(f, n) for n in names}}
+            for b, fl in zip(blocks, (fl for p in parts for fl in p[2]), strict=True)
+            for f in fl
+        ],
+        columns=["block_id", *names],
+    )
     notes = [n for p in parts for n in p[3]]
     provenance = Provenance.create(
         "oncoresist.synergy.score",
@@ -472,6 +485,8 @@ class CombinationEffect:
         One-number summary, ``sqrt(alpha12 * alpha21)``.
     block_id, r2
         The block fitted and the fit's R^2.
+    at_bound
+        MuSyC parameters that ended at a fit bound: treat those values as limits, not estimates.
     """
 
     drugs: tuple[DrugEffect, DrugEffect]
@@ -480,6 +495,7 @@ class CombinationEffect:
     e_combined: float
     block_id: str = ""
     r2: float = float("nan")
+    at_bound: tuple[str, ...] = ()
 
     @property
     def interaction(self) -> float:
@@ -506,6 +522,7 @@ class CombinationEffect:
             "e_combined": self.e_combined,
             "interaction": self.interaction,
             "r2": self.r2,
+            "at_bound": list(self.at_bound),
         }
 
 
@@ -547,5 +564,6 @@ def effect_model(block: Block) -> CombinationEffect:
     first = DrugEffect(block.drugs[0], unit, fit.e0 / 100, fit.e1 / 100, fit.c1, fit.h1)
     second = DrugEffect(block.drugs[1], unit, fit.e0 / 100, fit.e2 / 100, fit.c2, fit.h2)
     return CombinationEffect(
-        (first, second), fit.alpha12, fit.alpha21, fit.e3 / 100, block_id=block.block_id, r2=fit.r2
+        (first, second), fit.alpha12, fit.alpha21, fit.e3 / 100, block_id=block.block_id, r2=fit.r2,
+        at_bound=fit.at_bound,
     )

@@ -141,52 +141,72 @@ def _starts(dose: np.ndarray, response: np.ndarray, fixed_e0: float | None) -> n
     return np.array([[e0, high, c, h] for c in centres for h in (1.0, 3.0)])
 
 
-def fit_problems(problems, *, max_iter: int = 1000) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _padded(problems):
+    width = max(len(p[0]) for p in problems)
+    n = len(problems)
+    x = np.zeros((n, width))
+    y = np.zeros((n, width))
+    w = np.zeros((n, width))
+    for k, (dose, response, _) in enumerate(problems):
+        x[k, : dose.size] = dose
+        y[k, : response.size] = response
+        w[k, : dose.size] = 1.0
+    fixed = np.array([np.nan if f is None else float(f) for _, _, f in problems])
+    return x, y, w, fixed
+
+
+def _batch_bounds_and_starts(x, y, w, fixed, hills):
+    """Vectorised version of ``_bounds`` and ``_starts`` over padded problems."""
+    valid = w > 0
+    positive = valid & (x > 0)
+    pmin = np.where(positive, x, np.inf).min(axis=1)
+    pmax = np.where(positive, x, -np.inf).max(axis=1)
+    ymin = np.where(valid, y, np.inf).min(axis=1)
+    ymax = np.where(valid, y, -np.inf).max(axis=1)
+    span = np.maximum(ymax - ymin, 1.0)
+    ylo, yhi = ymin - span, ymax + span
+    has_fixed = np.isfinite(fixed)
+    ylo = np.where(has_fixed, np.minimum(ylo, fixed - span), ylo)
+    yhi = np.where(has_fixed, np.maximum(yhi, fixed + span), yhi)
+    lower = np.column_stack([ylo, ylo, np.log(pmin / EC50_RANGE_FACTOR), np.full_like(ylo, HILL_BOUNDS[0])])
+    upper = np.column_stack([yhi, yhi, np.log(pmax * EC50_RANGE_FACTOR), np.full_like(yhi, HILL_BOUNDS[1])])
+    dmin = np.where(valid, x, np.inf).min(axis=1, keepdims=True)
+    dmax = np.where(valid, x, -np.inf).max(axis=1, keepdims=True)
+    at_low = valid & (x == dmin)
+    at_high = valid & (x == dmax)
+    low = (y * at_low).sum(axis=1) / at_low.sum(axis=1)
+    high = (y * at_high).sum(axis=1) / at_high.sum(axis=1)
+    e0 = np.where(has_fixed, fixed, low)
+    centres = [np.log(pmin), 0.5 * (np.log(pmin) + np.log(pmax)), np.log(pmax)]
+    starts = [np.column_stack([e0, high, c, np.full_like(e0, h)]) for c in centres for h in hills]
+    free = np.column_stack([~has_fixed, np.ones((len(fixed), 3), bool)])
+    return lower, upper, np.stack(starts, axis=1), free
+
+
+def fit_problems(problems, *, max_iter: int = 1000, hills=(1.0, 3.0)) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Fit many curves at once (multi-start) with the batched kernel.
 
     ``problems`` is a list of (dose, response, fixed_e0 or None). Returns params (P, 4),
     residual sum of squares (P,) and converged (P,) for the best start of each problem.
     """
-    rows_x, rows_y, p0s, los, his, frees, owner = [], [], [], [], [], [], []
-    for k, (dose, response, fixed_e0) in enumerate(problems):
-        lower, upper = _bounds(dose, response, fixed_e0)
-        free = np.array([fixed_e0 is None, True, True, True])
-        for start in _starts(dose, response, fixed_e0):
-            rows_x.append(dose)
-            rows_y.append(response)
-            p0s.append(start)
-            los.append(lower)
-            his.append(upper)
-            frees.append(free)
-            owner.append(k)
-    if not owner:
-        empty = np.zeros((0, 4))
-        return empty, np.zeros(0), np.zeros(0, dtype=bool)
-    width = max(len(x) for x in rows_x)
-    x = np.zeros((len(owner), width))
-    y = np.zeros_like(x)
-    w = np.zeros_like(x)
-    for i, (dx, dy) in enumerate(zip(rows_x, rows_y, strict=True)):
-        x[i, : dx.size] = dx
-        y[i, : dy.size] = dy
-        w[i, : dx.size] = 1.0
+    if not problems:
+        return np.zeros((0, 4)), np.zeros(0), np.zeros(0, dtype=bool)
+    x, y, w, fixed = _padded(problems)
+    lower, upper, starts, free = _batch_bounds_and_starts(x, y, w, fixed, hills)
+    n, n_starts = starts.shape[:2]
+
+    def rep(a):
+        return np.repeat(a, n_starts, axis=0)
+
     params, cost, converged = lm_4pl(
-        x, y, w, np.array(p0s), np.array(los), np.array(his), np.array(frees), max_iter=max_iter
+        rep(x), rep(y), rep(w), starts.reshape(-1, 4), rep(lower), rep(upper), rep(free), max_iter=max_iter
     )
-    owner_arr = np.array(owner)
-    n = len(problems)
-    best = np.full(n, -1)
-    best_cost = np.full(n, np.inf)
-    for i in range(len(owner)):
-        k = owner_arr[i]
-        if np.isfinite(cost[i]) and cost[i] < best_cost[k] * (1 - 1e-12):
-            best[k], best_cost[k] = i, cost[i]
-    out = np.full((n, 4), np.nan)
-    ok = best >= 0
-    out[ok] = params[best[ok]]
-    conv = np.zeros(n, dtype=bool)
-    conv[ok] = converged[best[ok]]
-    return out, np.where(ok, best_cost, np.nan), conv
+    cost = np.where(np.isfinite(cost), cost, np.inf).reshape(n, n_starts)
+    best = np.argmin(cost, axis=1)  # first start wins ties, as in a sequential loop
+    rows = np.arange(n) * n_starts + best
+    ok = np.isfinite(cost[np.arange(n), best])
+    out = np.where(ok[:, None], params[rows], np.nan)
+    return out, np.where(ok, cost[np.arange(n), best], np.nan), converged[rows] & ok
 
 
 def _covariance(dose, response, params, free) -> np.ndarray | None:

@@ -72,12 +72,15 @@ class Block:
         """Unique dose combinations, their mean response, replicate count and replicate values."""
         keys, inverse = np.unique(self.doses, axis=0, return_inverse=True)
         inverse = inverse.reshape(-1)
+        finite = np.isfinite(self.response)
+        count = np.bincount(inverse, weights=finite, minlength=len(keys))
+        sums = np.bincount(inverse, weights=np.where(finite, self.response, 0.0), minlength=len(keys))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            mean = np.where(count > 0, sums / count, np.nan)
         order = np.argsort(inverse, kind="stable")
-        bounds = np.searchsorted(inverse[order], np.arange(len(keys) + 1))
-        reps = [self.response[order[bounds[i] : bounds[i + 1]]] for i in range(len(keys))]
-        mean = np.array([np.nanmean(r) if np.isfinite(r).any() else np.nan for r in reps])
-        count = np.array([int(np.isfinite(r).sum()) for r in reps])
-        return keys, mean, count, reps
+        bounds = np.searchsorted(inverse[order], np.arange(1, len(keys)))
+        reps = np.split(self.response[order], bounds)
+        return keys, mean, count.astype(np.int64), reps
 
     def matrix(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Mean responses of a two-drug block as a matrix (rows drug1 doses, columns drug2 doses).

@@ -159,7 +159,7 @@ def loewe_expected(
     p1: np.ndarray,
     p2: np.ndarray,
     *,
-    n_iter: int = 80,
+    n_iter: int = 64,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Solve ``x1 / X1(y) + x2 / X2(y) = 1`` for y, vectorised over wells.
 

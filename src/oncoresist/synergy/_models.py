@@ -17,7 +17,6 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
-import pandas as pd
 from scipy import optimize, stats
 
 from oncoresist._core import InputError
@@ -48,7 +47,7 @@ class BlockScores:
     block_id: str
     drugs: tuple[str, ...]
     conc_unit: str
-    wells: pd.DataFrame
+    wells: dict[str, np.ndarray]
     scores: dict[str, float]
     fits: list[CurveFit]
     notes: list[str] = field(default_factory=list)
@@ -95,32 +94,59 @@ def score_blocks(blocks: list[Block], models=MODELS) -> list[BlockScores]:
         if "zip" in models:
             _zip_collect(block, keys, mean, combo, fits_all[b], zip_problems, zip_index, b)
         prepared.append(state)
-    zip_fitted = {}
+    zip_fitted: dict[tuple[int, int, int], float] = {}
     if zip_problems:
-        params, _, _ = fit_problems(zip_problems)
-        for (b, w, i), p in zip(zip_index, params, strict=True):
-            zip_fitted[(b, w, i)] = p
+        params, _, _ = fit_problems(zip_problems, hills=(1.0,))
+        owner, where, dose = [], [], []
+        for n, (b, wells_on_line, i) in enumerate(zip_index):
+            for w in wells_on_line:
+                owner.append(n)
+                where.append((b, int(w), i))
+                dose.append(prepared[b]["keys"][w, i])
+        values = hill4(np.array(dose)[:, None], params[np.array(owner)])[:, 0]
+        zip_fitted = dict(zip(where, values.tolist(), strict=True))
+    if "loewe" in models:
+        _loewe_batch(blocks, prepared, fits_all)
     return [
         _assemble(block, prepared[b], fits_all[b], models, zip_fitted, b)
         for b, block in enumerate(blocks)
     ]
 
 
+def _rising(fits) -> bool:
+    return len(fits) == 2 and all(f.status in ("ok", "fallback") and f.emax > f.e0 for f in fits)
+
+
+def _loewe_batch(blocks, prepared, fits_all) -> None:
+    """Solve the Loewe equation for the wells of all pair blocks at once."""
+    chosen = [b for b, block in enumerate(blocks) if block.n_drugs == 2 and _rising(fits_all[b])]
+    for b in range(len(blocks)):
+        n = len(prepared[b]["keys"])
+        prepared[b]["loewe"] = (np.full(n, np.nan), np.zeros(n, bool))
+    if not chosen:
+        return
+    keys = [prepared[b]["keys"] for b in chosen]
+    sizes = [len(k) for k in keys]
+    x = np.concatenate(keys)
+    p1 = np.repeat(np.array([fits_all[b][0].params for b in chosen]), sizes, axis=0)
+    p2 = np.repeat(np.array([fits_all[b][1].params for b in chosen]), sizes, axis=0)
+    y, solved = loewe_expected(x[:, 0], x[:, 1], p1, p2)
+    for b, part_y, part_s in zip(chosen, np.split(y, np.cumsum(sizes)[:-1]), np.split(solved, np.cumsum(sizes)[:-1]), strict=True):
+        prepared[b]["loewe"] = (part_y, part_s)
+
+
 def _zip_collect(block, keys, mean, combo, fits, problems, index, b):
-    """For each combination well and each drug: the line of wells varying that drug only."""
+    """One problem per line of wells varying one drug with the others fixed (ZIP)."""
     if len(fits) != block.n_drugs or not all(f.usable for f in fits):
         return
     k = block.n_drugs
     fitted = [_predict(fits[i], keys[:, i]) for i in range(k)]
-    lines: dict[tuple, list[int]] = {}
     for i in range(k):
-        rest = np.delete(keys, i, axis=1)
-        for w in range(len(keys)):
-            lines.setdefault((i, *rest[w].tolist()), []).append(w)
-    for w in np.flatnonzero(combo):
-        for i in range(k):
-            rest = np.delete(keys[w], i)
-            members = lines[(i, *rest.tolist())]
+        others = [j for j in range(k) if j != i]
+        _, line_of = np.unique(keys[:, others], axis=0, return_inverse=True)
+        line_of = line_of.reshape(-1)
+        for line in np.unique(line_of[combo]):
+            members = np.flatnonzero(line_of == line)
             dose = keys[members, i]
             resp = mean[members]
             ok = np.isfinite(resp)
@@ -128,10 +154,10 @@ def _zip_collect(block, keys, mean, combo, fits, problems, index, b):
                 continue
             # The line starts, at drug i absent, from the null (Bliss) expectation of the other
             # drugs' fitted curves; for pairs this is the other drug's fitted response (ZIP).
-            other = [j for j in range(k) if j != i]
-            start = 100.0 * (1.0 - np.prod([1.0 - fitted[j][w] / 100.0 for j in other]))
+            w = members[0]
+            start = 100.0 * (1.0 - np.prod([1.0 - fitted[j][w] / 100.0 for j in others]))
             problems.append((dose[ok], resp[ok], float(start)))
-            index.append((b, int(w), i))
+            index.append((b, members[combo[members]].tolist(), i))
 
 
 def _assemble(block, state, fits, models, zip_fitted, b) -> BlockScores:
@@ -171,7 +197,7 @@ def _assemble(block, state, fits, models, zip_fitted, b) -> BlockScores:
         if k != 2:
             notes.append(f"block {block.block_id}: Loewe is computed for pairs only ({k} drugs)")
         else:
-            reference, fallback, ci = _loewe(keys, mean, fits) if usable else (
+            reference, fallback, ci = _loewe(keys, mean, fits, state["loewe"]) if usable else (
                 np.full(len(keys), np.nan), np.zeros(len(keys), bool), np.full(len(keys), np.nan)
             )
             if fallback[combo].any():
@@ -188,13 +214,8 @@ def _assemble(block, state, fits, models, zip_fitted, b) -> BlockScores:
             fitted = np.array([_predict(fits[i], keys[:, i]) for i in range(k)])
             reference = 100.0 * (1.0 - np.prod(1.0 - fitted / 100.0, axis=0))
             for w in np.flatnonzero(combo):
-                values = []
-                for i in range(k):
-                    p = zip_fitted.get((b, int(w), i))
-                    if p is not None and np.all(np.isfinite(p)):
-                        values.append(float(hill4(keys[w : w + 1, i][None], p[None])[0, 0]))
-                if len(values) == k:
-                    predicted[w] = np.mean(values)
+                values = [zip_fitted.get((b, int(w), i), np.nan) for i in range(k)]
+                predicted[w] = sum(values) / k  # NaN when a line could not be fitted
             if np.isnan(predicted[combo]).any():
                 notes.append(
                     f"block {block.block_id}: ZIP needs, for each well, at least 3 doses of each drug "
@@ -207,20 +228,16 @@ def _assemble(block, state, fits, models, zip_fitted, b) -> BlockScores:
         table["zip_synergy"] = np.where(combo, delta, np.nan)
         values = delta[combo & np.isfinite(delta)]
         scores["zip"] = float(values.mean()) if values.size else np.nan
-    wells = pd.DataFrame(table)
-    wells.insert(0, "block_id", block.block_id)
+    wells = {"block_id": np.full(len(keys), block.block_id, dtype=object), **table}
     return BlockScores(block.block_id, block.drugs, block.conc_unit, wells, scores, list(fits), notes)
 
 
-def _loewe(keys, mean, fits):
+def _loewe(keys, mean, fits, solution):
     p1, p2 = fits[0].params, fits[1].params
     x1, x2 = keys[:, 0], keys[:, 1]
     y1, y2 = _predict(fits[0], x1), _predict(fits[1], x2)
-    rising = all(f.status in ("ok", "fallback") and f.emax > f.e0 for f in fits)
-    if rising:
-        y, solved = loewe_expected(x1, x2, p1[None, :], p2[None, :])
-    else:
-        y, solved = np.full(len(keys), np.nan), np.zeros(len(keys), bool)
+    rising = _rising(fits)
+    y, solved = solution
     with np.errstate(invalid="ignore"):
         fallback_value = np.fmax(y1, y2)
     reference = np.where(solved, y, fallback_value)
@@ -233,20 +250,34 @@ def _loewe(keys, mean, fits):
     return reference, ~solved, ci
 
 
-def best_window(wells: pd.DataFrame, model: str, size: int = 3) -> dict:
-    """The most synergistic size x size window of adjacent doses (pairs), by mean synergy."""
-    combo = wells[(wells["conc1"] > 0) & (wells["conc2"] > 0)]
+def best_window(wells, model: str, size: int = 3) -> dict:
+    """The most synergistic size x size window of adjacent doses (pairs), by mean synergy.
+
+    ``wells`` is a table (DataFrame or dict of arrays) with conc1, conc2 and ``<model>_synergy``.
+    """
     column = f"{model}_synergy"
-    if combo.empty or column not in combo:
+    if column not in wells:
         return {}
-    grid = combo.pivot_table(index="conc1", columns="conc2", values=column, aggfunc="mean", dropna=False)
-    values = grid.to_numpy(dtype=float)
-    rows, cols = values.shape
-    sr, sc = min(size, rows), min(size, cols)
+    c1 = np.asarray(wells["conc1"], dtype=float)
+    c2 = np.asarray(wells["conc2"], dtype=float)
+    values = np.asarray(wells[column], dtype=float)
+    combo = (c1 > 0) & (c2 > 0)
+    if not combo.any():
+        return {}
+    rows, cols = np.unique(c1[combo]), np.unique(c2[combo])
+    sums = np.zeros((rows.size, cols.size))
+    counts = np.zeros((rows.size, cols.size))
+    r_idx, c_idx = np.searchsorted(rows, c1[combo]), np.searchsorted(cols, c2[combo])
+    finite = np.isfinite(values[combo])
+    np.add.at(sums, (r_idx[finite], c_idx[finite]), values[combo][finite])
+    np.add.at(counts, (r_idx[finite], c_idx[finite]), 1)
+    with np.errstate(invalid="ignore"):
+        grid = np.where(counts > 0, sums / counts, np.nan)
+    sr, sc = min(size, rows.size), min(size, cols.size)
     best = None
-    for r in range(rows - sr + 1):
-        for c in range(cols - sc + 1):
-            window = values[r : r + sr, c : c + sc]
+    for r in range(rows.size - sr + 1):
+        for c in range(cols.size - sc + 1):
+            window = grid[r : r + sr, c : c + sc]
             if np.isnan(window).all():
                 continue
             score = float(np.nanmean(window))
@@ -257,8 +288,8 @@ def best_window(wells: pd.DataFrame, model: str, size: int = 3) -> dict:
     score, r, c = best
     return {
         f"{model}_window_score": score,
-        f"{model}_window_conc1": f"{grid.index[r]:g}-{grid.index[r + sr - 1]:g}",
-        f"{model}_window_conc2": f"{grid.columns[c]:g}-{grid.columns[c + sc - 1]:g}",
+        f"{model}_window_conc1": f"{rows[r]:g}-{rows[r + sr - 1]:g}",
+        f"{model}_window_conc2": f"{cols[c]:g}-{cols[c + sc - 1]:g}",
     }
 
 
@@ -349,6 +380,11 @@ class MusycFit:
         Standard errors of the natural logs of alpha12, alpha21, gamma12, gamma21.
     r2
         Goodness of fit.
+    converged
+        Whether the optimiser reported success.
+    at_bound
+        Parameters that ended at, or within 1% of the search range of, a fit bound (their
+        values and errors are limits, not estimates; log scale for slopes, EC50s, alpha, gamma).
     """
 
     block_id: str
@@ -369,6 +405,7 @@ class MusycFit:
     log_se: dict
     r2: float
     converged: bool
+    at_bound: tuple[str, ...] = ()
 
     def params(self) -> dict:
         """The surface parameters as a dict for ``musyc_surface``."""
@@ -378,6 +415,7 @@ class MusycFit:
         """Flat dict (standard errors as separate keys)."""
         out = asdict(self)
         out["drugs"] = ",".join(self.drugs)
+        out["at_bound"] = ";".join(self.at_bound)
         se = out.pop("log_se")
         for key, value in se.items():
             out[f"se_log_{key}"] = value
@@ -454,6 +492,9 @@ def fit_musyc_block(block: Block, *, fit_gamma: bool = True) -> MusycFit:
         except np.linalg.LinAlgError:
             pass
     sst = float(np.sum((y - y.mean()) ** 2))
+    span_q = upper - lower
+    edge = (q - lower < 1e-2 * span_q) | (upper - q < 1e-2 * span_q)  # within 1% of the range
+    at_bound = tuple(n.removeprefix("log_") for n, e in zip(names, edge, strict=True) if e)
     strong = max(p["e1"], p["e2"])
     beta = (p["e3"] - strong) / (strong - p["e0"]) if strong != p["e0"] else np.nan
     return MusycFit(
@@ -464,6 +505,7 @@ def fit_musyc_block(block: Block, *, fit_gamma: bool = True) -> MusycFit:
         log_se=se,
         r2=1.0 - float(resid @ resid) / sst if sst > 0 else np.nan,
         converged=bool(best.success),
+        at_bound=at_bound,
     )
 
 

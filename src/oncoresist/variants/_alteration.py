@@ -50,7 +50,13 @@ INDEL_CHANGES = ("del", "ins", "delins", "dup", "itd")
 TRUNCATION_CHANGES = ("", "nonsense", "frameshift")
 EXPRESSION_CHANGES = ("expression", "overexpression", "underexpression", "variant", "methylation",
                       "nuclear expression")
-MUTATION_EFFECTS = ("", "activating", "any")
+#: mutation-pattern qualifiers and how they are written
+MUTATION_WORDS = {
+    "": "mutation", "activating": "activating mutation", "any": "alteration",
+    "deletion": "in-frame deletion", "insertion": "in-frame insertion", "indel": "in-frame indel",
+    "missense": "missense mutation", "frameshift": "frameshift mutation",
+    "nonsense": "nonsense mutation", "splice": "splice variant",
+}
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -127,6 +133,7 @@ class Alteration:
     def __post_init__(self) -> None:
         if not isinstance(self.kind, AlterationKind):
             object.__setattr__(self, "kind", AlterationKind(self.kind))
+        _check(self)
         key = (self.gene, self.kind.value, self.start, self.end, self.ref, self.ref_end, self.alt,
                self.change, self.exon, self.exon_end, self.positions, self.partner5,
                self.partner3, self.tail, self.label)
@@ -325,6 +332,24 @@ def _part_order(a: Alteration) -> tuple[int, str, int, str]:
     return rank, a.gene or "", -1 if a.start is None else a.start, a._text
 
 
+def _check(a: Alteration) -> None:
+    state = a.kind in (K.PHENOTYPE, K.HISTOLOGY)
+    if state and (a.gene is not None or not a.label):
+        msg = f"a {a.kind.value} state has no gene and needs a label; got gene={a.gene!r}, label={a.label!r}"
+        raise ValueError(msg)
+    if not state and not (isinstance(a.gene, str) and a.gene):
+        msg = f"a {a.kind.value} alteration needs a gene symbol; got {a.gene!r}"
+        raise ValueError(msg)
+    if a.kind is K.MUTATION and a.start is None and a.change in ("frameshift", "nonsense",
+                                                                 "splice"):
+        msg = (f"a gene-wide {a.change} pattern is kind truncation or splice, not mutation "
+               "(parse 'frameshift mutation', 'nonsense mutation', 'splice variant')")
+        raise ValueError(msg)
+    if a.start is not None and (a.start < 1 or (a.end is not None and a.end < a.start)):
+        msg = f"residues must be >= 1 and start <= end; got start={a.start}, end={a.end}"
+        raise ValueError(msg)
+
+
 def _rebuild(key: tuple) -> Alteration:
     (gene, kind, start, end, ref, ref_end, alt, change, exon, exon_end, positions, partner5,
      partner3, tail, label) = key
@@ -398,14 +423,14 @@ def format_alteration(a: Alteration) -> str:
     if kind is K.LOSS_OF_FUNCTION:
         return f"{gene} loss-of-function"
     if kind is K.MUTATION:
-        effect = {"": "mutation", "activating": "activating mutation", "any": "alteration"}
         if a.label:
             return f"{gene} {a.label} mutation"
+        word = MUTATION_WORDS[a.change]
         if a.start is not None and a.start == a.end:
-            return f"{gene} mutation at residue {a.start}"
+            return f"{gene} {word} at residue {a.start}"
         if a.start is not None:
-            return f"{gene} mutation in residues {a.start}-{a.end}"
-        return f"{gene} {effect[a.change]}"
+            return f"{gene} {word} in residues {a.start}-{a.end}"
+        return f"{gene} {word}"
     if kind is K.PHENOTYPE:
         return f"phenotype: {a.label}"
     return f"histology: {a.label}"
@@ -433,9 +458,9 @@ def match_single(p: Alteration, t: Alteration) -> bool:
         if tk not in SEQUENCE_KINDS:
             return False
         if tk is K.MUTATION:
-            if t.change == "any" or (p.change == "activating" and t.change != "activating"):
+            if t.change == "any" or (p.change and p.change != t.change):
                 return False
-        if p.change == "activating" and tk is K.TRUNCATION:
+        elif not _has_effect(p.change, t):
             return False
         if p.start is None and not p.label:
             return True
@@ -471,6 +496,30 @@ def match_single(p: Alteration, t: Alteration) -> bool:
     if pk is K.EXPRESSION:
         return tk is K.EXPRESSION and p.change == "expression" and t.change == "overexpression"
     return False
+
+
+def _has_effect(change: str, t: Alteration) -> bool:
+    """Whether a sequence change ``t`` has the consequence a mutation pattern names."""
+    tk = t.kind
+    if not change:
+        return True
+    if change == "activating":
+        return tk is not K.TRUNCATION
+    if change == "missense":
+        return tk is K.SUBSTITUTION or tk is K.POSITION
+    if change in ("frameshift", "nonsense"):
+        return tk is K.TRUNCATION and t.change == change
+    if change == "splice":
+        return tk is K.SPLICE
+    if tk is K.EXON:
+        return (t.change in ("deletion", "insertion", "duplication") if change == "indel"
+                else t.change == change or (change == "insertion" and t.change == "duplication"))
+    if tk is not K.INDEL:
+        return False
+    if change == "indel" or t.change == "itd":
+        return change != "deletion"
+    net = _net_length(t)
+    return net < 0 if change == "deletion" else net > 0
 
 
 def _within(inner: tuple[int, int] | None, outer: tuple[int, int]) -> bool:

@@ -52,8 +52,15 @@ _EXON = re.compile(
     r"ALTERATIONS?)(?:\s+MUTATIONS?)?$")
 _EXON_EVENT = {"DEL": "deletion", "INS": "insertion", "DUP": "duplication", "SKI": "skipping",
                "MUT": "mutation", "ALT": "mutation"}
-_RESIDUES = re.compile(r"^(?:MUTATIONS? IN RESIDUES?\s*|RESIDUES?\s*)?(\d+)\s*[-_]\s*(\d+)$")
-_CGI_RESIDUE = re.compile(r"^(?:MUTATIONS? AT RESIDUE\s*|\.)(\d+)\.?$")
+_RESIDUES = re.compile(r"^(?:RESIDUES?\s*)?(\d+)\s*[-_]\s*(\d+)$")
+_CGI_RESIDUE = re.compile(r"^\.(\d+)\.$")
+_WORD_IN_RESIDUES = re.compile(r"^(.+?)\s+(?:IN RESIDUES?\s*(\d+)\s*-\s*(\d+)|AT RESIDUE\s*(\d+))$")
+_RANGE_WORDS = {
+    "MUTATION": "", "MUTATIONS": "", "ACTIVATING MUTATION": "activating", "ALTERATION": "any",
+    "IN-FRAME DELETION": "deletion", "IN-FRAME INSERTION": "insertion", "IN-FRAME INDEL": "indel",
+    "MISSENSE MUTATION": "missense", "FRAMESHIFT MUTATION": "frameshift",
+    "NONSENSE MUTATION": "nonsense", "SPLICE VARIANT": "splice",
+}
 _INTRON = re.compile(r"^INTRON\s*(\d+)\s+REARRANGEMENTS?$")
 _REGION = re.compile(r"^(.+?)\s+MUTATIONS?$")
 _AR_VARIANT = re.compile(r"^V(\d+)(ES)?(?:\s+EXPRESSION)?$")
@@ -93,6 +100,12 @@ for _kind, _change, _words in [
                                "GAIN-OF-FUNCTION|GAIN OF FUNCTION|GAIN-OF-FUNCTION MUTATION|"
                                "GAIN OF FUNCTION MUTATION"),
     (K.MUTATION, "any", "ALTERATION ALTERATIONS ABERRATION|ANY ALTERATION"),
+    (K.MUTATION, "deletion", "|IN-FRAME DELETION|INFRAME DELETION|IN FRAME DELETION|"
+                             "INFRAME_DELETION"),
+    (K.MUTATION, "insertion", "|IN-FRAME INSERTION|INFRAME INSERTION|IN FRAME INSERTION|"
+                              "INFRAME_INSERTION"),
+    (K.MUTATION, "indel", "|IN-FRAME INDEL|INFRAME INDEL|IN-FRAME VARIANT|INFRAME_VARIANT"),
+    (K.MUTATION, "missense", "MISSENSE|MISSENSE MUTATION|MISSENSE MUTATIONS|MISSENSE_VARIANT"),
     (K.INDEL, "itd", "ITD|INTERNAL TANDEM DUPLICATION|TANDEM DUPLICATION|ITD MUTATION|"
                      "INTERNAL DUPLICATION"),
 ]:
@@ -160,7 +173,7 @@ ISOFORM_ALIASES: dict[tuple[str, str, int], int] = {
     ("AR", "H", 874): 875,
     ("AR", "W", 741): 742,
 }
-ISOFORM_OFFSETS: dict[tuple[str, str], int] = {("ABL1", "1B"): -19}
+ISOFORM_OFFSETS: dict[tuple[str, str], int] = {("ABL1", "1B"): -19, ("ABL1", "1A"): 0}
 _ISOFORM_SUFFIX = re.compile(r"\s*\(?\s*ISOFORM\s+(\d+[A-Z]?)\s*\)?\s*$", re.IGNORECASE)
 
 _GENE_TOKEN = re.compile(r"^[A-Za-z][A-Za-z0-9]*(?:orf\d+)?$")
@@ -240,6 +253,12 @@ def parse_alteration(gene: str | None, text: str) -> Alteration | CompoundAltera
     ABL1 ``T334I`` (isoform 1b) is ``T315I``; AR ``T877A``/``F876L`` (919-residue numbering)
     are ``T878A``/``F877L`` (NM_000044, as HGVS, COSMIC and OncoKB number them).
 
+    Exon-level events (``exon 19 deletion``) are parsed for any gene and exon. Matching them
+    against residue-level changes uses the exon boundaries of ``variants/data/exons.yaml``
+    (EGFR 18-21, ERBB2 20, MET 14, KIT 9/11/13/14/17/18, PDGFRA 12/14/18, BRAF 11/15,
+    KRAS/NRAS/HRAS 2-4); for other exons (PIK3CA, FLT3, ESR1, ALK among them) an exon pattern
+    matches only the same exon-level event.
+
     Examples
     --------
     >>> str(parse_alteration("EGFR", "p.Thr790Met"))
@@ -300,6 +319,12 @@ def parse_alternatives(
     body = cleaned
     cgi = re.match(r"^([A-Za-z][A-Za-z0-9\-]*):(?!:)(.+)$", cleaned)
     listed = re.match(r"^([A-Za-z][A-Za-z0-9\-]*)\s*\((.+)\)$", cleaned)
+    consequence = re.match(r"^([A-Za-z][A-Za-z0-9\-]*::consequence::)(.+)$", cleaned,
+                           re.IGNORECASE)
+    if consequence:
+        items = [item.strip() for item in consequence.group(2).split(",::") if item.strip()]
+        found = [parse_alteration(gene, consequence.group(1) + item) for item in items]
+        return tuple(dict.fromkeys(found))
     if cgi:
         prefix, body = cgi.group(1) + ":", cgi.group(2)
     elif listed and _is_gene_token(listed.group(1)):
@@ -318,6 +343,10 @@ def _parse_cached(gene: str | None, text: str) -> Alteration | CompoundAlteratio
         raise ParseError(msg)
     try:
         context = normalise_gene_symbol(gene) if gene else None
+        if context is not None:
+            fast = _fast_substitution(context, text)
+            if fast is not None:
+                return fast
         parts = _parse_text(context, text)
     except _Refused as exc:
         msg = f"cannot parse alteration {text!r} of gene {shown_gene}: {exc}"
@@ -325,10 +354,32 @@ def _parse_cached(gene: str | None, text: str) -> Alteration | CompoundAlteratio
     except ParseError as exc:
         msg = f"cannot parse alteration {text!r} of gene {shown_gene}: {exc.message}"
         raise ParseError(msg) from None
+    except ValueError as exc:  # an impossible value, e.g. residue 0
+        msg = f"cannot parse alteration {text!r} of gene {shown_gene}: {exc}"
+        raise ParseError(msg) from None
     unique = list(dict.fromkeys(parts))
     if len(unique) == 1:
         return unique[0]
     return CompoundAlteration(tuple(unique))
+
+
+_FAST_SUB = re.compile(
+    r"^(?:p\.)?\(?(?:([ACDEFGHIKLMNPQRSTVWY])|(Ala|Arg|Asn|Asp|Cys|Gln|Glu|Gly|His|Ile|Leu|Lys|"
+    r"Met|Phe|Pro|Ser|Thr|Trp|Tyr|Val))([1-9]\d*)(?:([ACDEFGHIKLMNPQRSTVWY])|(Ala|Arg|Asn|Asp|"
+    r"Cys|Gln|Glu|Gly|His|Ile|Leu|Lys|Met|Phe|Pro|Ser|Thr|Trp|Tyr|Val))\)?$")
+
+
+def _fast_substitution(gene: str, text: str) -> Alteration | None:
+    """The commonest input by far (a missense change from a VCF annotation: "p.Thr790Met",
+    "T790M") without the general machinery; anything else returns None. Tests check it gives
+    what the general path gives."""
+    match = _FAST_SUB.match(text)
+    if match is None:
+        return None
+    ref = match.group(1) or _THREE[match.group(2)]
+    alt = match.group(4) or _THREE[match.group(5)]
+    pos = _renumber(gene, ref, int(match.group(3)), shifted=False)
+    return Alteration(gene, K.SUBSTITUTION, start=pos, end=pos, ref=ref, alt=alt)
 
 
 def _clean(text: str) -> str:
@@ -396,6 +447,11 @@ def _parse_piece(gene: str | None, piece: str, *, soft: bool) -> list[Alteration
     state = _parse_state(piece)
     if state is not None:
         return [state]
+    # CGI's consequence form: "EGFR::consequence::inframe_deletion:729-761"
+    consequence = _CGI_CONSEQUENCE.match(piece)
+    if consequence:
+        return [_cgi_consequence(normalise_gene_symbol(consequence.group(1)),
+                                 consequence.group(2).lower(), consequence.group(3) or "")]
     # CGI writes GENE:alteration ("EGFR:T790M", "KRAS:G12.,G13.", "MET:amp").
     cgi = re.match(r"^([A-Za-z][A-Za-z0-9\-]*):(?!:)(.+)$", piece)
     if cgi and not piece.lower().startswith(("c.", "p.")):
@@ -454,6 +510,66 @@ def _parse_piece(gene: str | None, piece: str, *, soft: bool) -> list[Alteration
                f"{gene}; if '{head}' is not a gene, the form {piece!r} is not recognised")
         raise _Refused(msg)
     return found
+
+
+_CGI_CONSEQUENCE = re.compile(
+    r"^([A-Za-z][A-Za-z0-9\-]*)::(consequence|wildtype)(?::+(.*))?$", re.IGNORECASE)
+_CGI_TERMS = {
+    "inframe_deletion": "deletion", "inframe_insertion": "insertion", "inframe_variant": "indel",
+    "missense_variant": "missense", "frameshift_variant": "frameshift",
+    "stop_gained": "nonsense", "splice_donor_variant": "splice",
+    "splice_acceptor_variant": "splice", "promoters_core": "promoter",
+}
+
+
+def _cgi_consequence(gene: str, form: str, term_and_spec: str) -> Alteration:
+    """CGI's ``GENE::consequence::TERM:SPEC`` (Sequence Ontology term, then a residue range
+    "729-761", one residue "L485." / "P753PS" / ".1151T.", or "." for the whole gene)."""
+    if form == "wildtype":
+        msg = "wild type is the absence of an alteration, not an alteration"
+        raise _Refused(msg)
+    match = re.match(r"^([a-z_]+):(.*)$", term_and_spec, re.IGNORECASE)
+    if not match:
+        msg = f"CGI consequence {term_and_spec!r} has no term:residues part"
+        raise _Refused(msg)
+    term, spec = match.group(1).lower(), match.group(2).strip().upper()
+    if term not in _CGI_TERMS:
+        msg = (f"Sequence Ontology term {term!r} is not represented; known: "
+               f"{', '.join(sorted(_CGI_TERMS))}")
+        raise _Refused(msg)
+    change = _CGI_TERMS[term]
+    if change == "promoter":
+        return Alteration(gene, K.MUTATION, label="promoter")
+    if spec == ".":
+        if change in ("frameshift", "nonsense"):
+            return Alteration(gene, K.TRUNCATION, change=change)
+        if change == "splice":
+            return Alteration(gene, K.SPLICE)
+        return Alteration(gene, K.MUTATION, change=change)
+    bounds = re.match(r"^(\d+)-(\d+)$", spec)
+    single = (re.match(rf"^{AA}?(\d+)\.$", spec) or re.match(r"^\.(\d+)[A-Z]+\.?$", spec)
+              or re.match(rf"^{AA}(\d+){AA}+$", spec))
+    if bounds:
+        first, last = int(bounds.group(1)), int(bounds.group(2))
+    elif single:
+        first = last = int(single.group(1))
+    else:
+        msg = f"CGI residue specification {spec!r} is not in a form we read"
+        raise _Refused(msg)
+    exon = _EXON_OF_RANGE.get((gene, first, last))
+    if exon is not None and change in ("deletion", "insertion"):
+        return Alteration(gene, K.EXON, exon=exon, change=change)
+    return _residue_range(gene, change, first, last)
+
+
+def _exon_of_range() -> dict[tuple[str, int, int], int]:
+    from oncoresist.variants._exons import exon_table
+
+    return {(gene, *span): exon for gene, exons in exon_table().items()
+            for exon, span in exons.items()}
+
+
+_EXON_OF_RANGE = _exon_of_range()
 
 
 def _is_gene_token(token: str) -> bool:
@@ -651,6 +767,7 @@ def _parse_simple(gene: str, spec: str) -> list[Alteration]:
         body = body[1:-1]
     body = _to_one_letter(body)
     u = body.upper().strip()
+    _refuse_hgvs_without_change(u)
 
     if u in _WORDS:
         kind, change = _WORDS[u]
@@ -665,9 +782,12 @@ def _parse_simple(gene: str, spec: str) -> list[Alteration]:
         # a second Philadelphia chromosome: an extra copy of the BCR::ABL1 fusion gene
         return [_fusion("BCR", "ABL1"), Alteration("ABL1", K.AMPLIFICATION)]
 
+    def residue(ref: str, number: str) -> int:
+        return _renumber(gene, ref, int(number) + offset, shifted=offset != 0)
+
     match = _SUB.match(u)
     if match:
-        ref, pos = match.group(1), _renumber(gene, match.group(1), int(match.group(2)) + offset)
+        ref, pos = match.group(1), residue(match.group(1), match.group(2))
         alts = "".join(sorted(set(match.group(3).replace("/", ""))))
         return [Alteration(gene, K.SUBSTITUTION, start=pos, end=pos, ref=ref, alt=alts)]
     items = re.split(r"\s*[/,]\s*", u)
@@ -675,13 +795,13 @@ def _parse_simple(gene: str, spec: str) -> list[Alteration]:
         positions = []
         for item in items:
             m = _POS.match(item)
-            positions.append((m.group(1), _renumber(gene, m.group(1), int(m.group(2)) + offset)))
+            positions.append((m.group(1), residue(m.group(1), m.group(2))))
         positions = sorted(set(positions), key=lambda p: (p[1], p[0]))
         return [Alteration(gene, K.POSITION, start=positions[0][1], end=positions[-1][1],
                            positions=tuple(positions))]
     match = _NONSENSE.match(u)
     if match:
-        ref, pos = match.group(1), _renumber(gene, match.group(1), int(match.group(2)) + offset)
+        ref, pos = match.group(1), residue(match.group(1), match.group(2))
         return [Alteration(gene, K.TRUNCATION, start=pos, end=pos, ref=ref, change="nonsense")]
     match = _FS.match(u)
     if match:
@@ -720,13 +840,15 @@ def _parse_simple(gene: str, spec: str) -> list[Alteration]:
     if match:
         return [Alteration(gene, K.FUSION, label=f"intron {int(match.group(1))}")]
     match = _RESIDUES.match(u) or _CGI_RESIDUE.match(u)
+    word = _WORD_IN_RESIDUES.match(u)
+    if word and word.group(1) in _RANGE_WORDS:
+        change = _RANGE_WORDS[word.group(1)]
+        bounds = (word.group(2), word.group(3)) if word.group(2) else (word.group(4),) * 2
+        return [_residue_range(gene, change, int(bounds[0]) + offset, int(bounds[1]) + offset)]
     if match:
         first = int(match.group(1)) + offset
         last = int(match.group(match.lastindex)) + offset
-        if last < first:
-            msg = f"residue range {first}-{last} runs backwards; write it as {last}-{first}"
-            raise _Refused(msg)
-        return [Alteration(gene, K.MUTATION, start=first, end=last)]
+        return [_residue_range(gene, "", first, last)]
     match = _REGION.match(u)
     if match:
         region = match.group(1).strip()
@@ -738,6 +860,13 @@ def _parse_simple(gene: str, spec: str) -> list[Alteration]:
             return [Alteration(gene, K.MUTATION, label=label)]
     msg = f"unrecognised form {spec!r}"
     raise ParseError(msg)
+
+
+def _residue_range(gene: str, change: str, first: int, last: int) -> Alteration:
+    if last < first:
+        msg = f"residue range {first}-{last} runs backwards; write it as {last}-{first}"
+        raise _Refused(msg)
+    return Alteration(gene, K.MUTATION, start=first, end=last, change=change)
 
 
 def _generic_region(region: str) -> str | None:
@@ -754,8 +883,29 @@ def _generic_region(region: str) -> str | None:
     return None
 
 
-def _renumber(gene: str, ref: str, pos: int) -> int:
-    return ISOFORM_ALIASES.get((gene, ref, pos), pos)
+def _refuse_hgvs_without_change(u: str) -> None:
+    """HGVS protein descriptions that name no change oncoresist can represent."""
+    if u in ("=", "(=)") or re.fullmatch(rf"{AA}\d+=", u):
+        msg = "a synonymous change (p.=) does not alter the protein"
+        raise _Refused(msg)
+    if u in ("?", "(?)", "0", "0?"):
+        msg = "the protein effect is unknown or absent (p.? / p.0); nothing to represent"
+        raise _Refused(msg)
+    if u == "M1?" or (u.startswith("M1_") and "?" in u):
+        msg = "a start-codon change (p.Met1?) has an unknown protein effect; not represented"
+        raise _Refused(msg)
+    if "EXT" in u and re.match(rf"^(?:\*|{AA})\d+", u):
+        msg = "a stop-loss extension (p.*1211Qext*?) is not represented"
+        raise _Refused(msg)
+
+
+def _renumber(gene: str, ref: str, pos: int, *, shifted: bool) -> int:
+    # The table converts residues written in the other numbering without saying so; a
+    # residue already shifted from a named isoform ("(isoform 1b)") is canonical. The table
+    # holds residues taken not to exist in the canonical numbering (AR T877: canonical 877 is
+    # F; ABL1: T315 is the gatekeeper of 1a, T334 its 1b number), so canonical strings read
+    # back to themselves.
+    return pos if shifted else ISOFORM_ALIASES.get((gene, ref, pos), pos)
 
 
 def _indel(gene: str, match: re.Match[str], offset: int, spec: str) -> Alteration:

@@ -22,15 +22,15 @@ class ExactEngine:
     def init(self, counts: np.ndarray, t0: float = 0.0) -> CloneState:
         return CloneState(counts, len(counts), t0)
 
-    def advance(self, state: CloneState, rates: Rates, t: float, t_end: float, *, capacity: float | None,
+    def advance(self, state: CloneState, rates: Rates, t: float, t_end: float, *, crowding: tuple[np.ndarray, np.ndarray],
                 stop_above: float, stop_mask: np.ndarray, rng: np.random.Generator) -> tuple[float, int]:
-        cap = -1.0 if capacity is None else float(capacity)
+        kcap, crowd = crowding
         stop = float(min(stop_above, 9.2e18))
         while True:
             n, t_new, status = exact_advance(
                 state.size, state.ctype, state.parent, state.lineage, state.born, state.kind, state.comp,
                 state.n, float(t), float(t_end), rates.birth, rates.death, rates.mutation, rates.switching,
-                cap, stop, stop_mask, rng,
+                kcap, crowd, stop, stop_mask, rng,
             )
             state.n = n
             t = t_new

@@ -39,9 +39,9 @@ class HybridEngine:
     def init(self, counts: np.ndarray, t0: float = 0.0) -> CloneState:
         return CloneState(counts, len(counts), t0)
 
-    def advance(self, state: CloneState, rates: Rates, t: float, t_end: float, *, capacity: float | None,
+    def advance(self, state: CloneState, rates: Rates, t: float, t_end: float, *, crowding: tuple[np.ndarray, np.ndarray],
                 stop_above: float, stop_mask: np.ndarray, rng: np.random.Generator) -> tuple[float, int]:
-        cap = -1.0 if capacity is None else float(capacity)
+        kcap, crowd = crowding
         stop = float(min(stop_above, 9.2e18))
         while True:
             saved_rng = rng.bit_generator.state
@@ -53,7 +53,7 @@ class HybridEngine:
             n, t_new, status = hybrid_advance(
                 state.size, state.ctype, state.parent, state.lineage, state.born, state.kind, state.comp,
                 state.n, float(t), float(t_end), rates.birth, rates.death, rates.mutation, rates.switching,
-                cap, stop, stop_mask, self.exact_threshold, self.max_step, self.growth_tol, rng, qc, qn, qt,
+                kcap, crowd, stop, stop_mask, self.exact_threshold, self.max_step, self.growth_tol, rng, qc, qn, qt,
             )
             if status == STATUS_OVERFLOW:
                 # a burst of arrivals overran the arrays: redo the call from the same state

@@ -44,7 +44,7 @@ class OdeState:
 class OdeEngine:
     """Integrates ``dx/dt`` of the expected counts (mutation and switching as flows).
 
-    For logistic capacity this is the usual deterministic competition model. Integration uses
+    With capacities and a competition matrix this is the Lotka–Volterra competition model. Integration uses
     LSODA with relative tolerance ``rtol``; stopping sizes are located by event detection.
     """
 
@@ -57,7 +57,7 @@ class OdeEngine:
     def init(self, counts: np.ndarray, t0: float = 0.0) -> OdeState:
         return OdeState(counts, t0)
 
-    def advance(self, state: OdeState, rates: Rates, t: float, t_end: float, *, capacity: float | None,
+    def advance(self, state: OdeState, rates: Rates, t: float, t_end: float, *, crowding: tuple[np.ndarray, np.ndarray],
                 stop_above: float, stop_mask: np.ndarray, rng: np.random.Generator | None = None) -> tuple[float, int]:
         b, d, mut, sw = rates.birth, rates.death, rates.mutation, rates.switching
         keep = 1.0 - mut.sum(axis=1)
@@ -67,8 +67,12 @@ class OdeEngine:
             if state.parent[j] < 0 and state.x[j] == 0 and flux[:, j].any():
                 state.parent[j] = int(np.argmax(flux[:, j]))
 
+        kcap, crowd = crowding
+        limited = kcap > 0
+        safe_k = np.where(limited, kcap, 1.0)
+
         def rhs(_t, x):
-            f = 1.0 if capacity is None else max(0.0, 1.0 - x.sum() / capacity)
+            f = np.where(limited, np.maximum(0.0, 1.0 - (crowd @ x) / safe_k), 1.0)
             births = b * f * x
             return births * keep - (d + out) * x + births @ mut + x @ sw
 
