@@ -32,7 +32,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from oncoresist import OncoresistWarning, clonal
+from oncoresist import InputError, OncoresistWarning, clonal
 
 PEER_FIGURES = {  # /work/shared/PEERS.md: PyClone-VI v0.1.6, 10 restarts, beta-binomial, 40 clusters
     "100 x 4": 7.3,
@@ -135,11 +135,14 @@ def issue_goal(seed: int) -> None:
     print("\n== 2. Issue goal: 2,500 mutations x 3 samples, 10 restarts, defaults (binomial, <= 10 clusters)")
     truth = clonal.simulate(n_clones=8, n_samples=3, n_mutations=2500, depth=200, rng=seed)
     rows = []
+    cpu = time.process_time()
     start = time.perf_counter()
     result = clonal.fit(truth.data, restarts=10, rng=seed)
     serial = time.perf_counter() - start
+    cpu = time.process_time() - cpu
     scores = clonal.evaluate(result, truth)
-    rows.append({"executor": "in process", "seconds": round(serial, 2), **{k: round(v, 3) for k, v in scores.items()}})
+    rows.append({"executor": "in process", "seconds": round(serial, 2), "cpu_seconds": round(cpu, 2),
+                 **{k: round(v, 3) for k, v in scores.items()}})
     with ProcessPoolExecutor(max_workers=2) as pool:
         start = time.perf_counter()
         result = clonal.fit(truth.data, restarts=10, rng=seed, executor=pool)
@@ -147,7 +150,21 @@ def issue_goal(seed: int) -> None:
     rows.append({"executor": "2 processes", "seconds": round(pooled, 2),
                  **{k: round(v, 3) for k, v in clonal.evaluate(result, truth).items()}})
     print(pd.DataFrame(rows).to_string(index=False))
-    print(f"goal < 10 s: {'met' if min(serial, pooled) < 10 else 'NOT met'}")
+    print(f"goal < 10 s: wall {'met' if min(serial, pooled) < 10 else 'NOT met'} "
+          f"(load average {os.getloadavg()[0]:.1f}); CPU time in process {cpu:.1f} s "
+          f"{'<' if cpu < 10 else '>='} 10 s")
+
+
+def simulate_separated(k: int, d: int, depth: int, seed: int):
+    """Clones at least 0.1 apart in some sample when drawable, else 0.05, else 0.02."""
+    for gap in (0.1, 0.05, 0.02):
+        try:
+            return clonal.simulate(n_clones=k, n_samples=d, n_mutations=40 * k, depth=depth,
+                                   min_separation=gap, rng=seed), gap
+        except InputError:
+            continue
+    return clonal.simulate(n_clones=k, n_samples=d, n_mutations=40 * k, depth=depth,
+                           min_separation=0.0, rng=seed), 0.0
 
 
 def accuracy_grid(quick: bool) -> None:
@@ -163,13 +180,13 @@ def accuracy_grid(quick: bool) -> None:
             for depth in depths:
                 scores, seconds = [], 0.0
                 for seed in seeds:
-                    truth = clonal.simulate(n_clones=k, n_samples=d, n_mutations=40 * k, depth=depth, rng=seed)
+                    truth, gap = simulate_separated(k, d, depth, seed)
                     start = time.perf_counter()
                     result = clonal.fit(truth.data, rng=seed)
                     seconds += time.perf_counter() - start
                     scores.append(clonal.evaluate(result, truth))
                 mean = pd.DataFrame(scores).mean()
-                rows.append({"clones": k, "samples": d, "depth": depth, "ARI": round(mean["adjusted_rand_index"], 3),
+                rows.append({"clones": k, "samples": d, "depth": depth, "min_sep": gap, "ARI": round(mean["adjusted_rand_index"], 3),
                              "V": round(mean["v_measure"], 3), "CCF_error": round(mean["ccf_error"], 3),
                              "clusters_found": round(mean["n_clusters"], 1), "fit_s": round(seconds / len(seeds), 2)})
     print(pd.DataFrame(rows).to_string(index=False))

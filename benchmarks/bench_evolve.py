@@ -34,7 +34,7 @@ PEER_PYTHON = os.environ.get("GILLESPY2_PYTHON", "/work/peers/gillespy2/bin/pyth
 B, D, U, N0, T_END = 0.14, 0.13, 1e-3, 1000, 200.0
 
 GILLESPY2_SCRIPT = r"""
-import json, sys, time
+import json, resource, sys, time
 import numpy as np
 import gillespy2
 
@@ -58,31 +58,38 @@ model.add_reaction([
 model.timespan(np.linspace(0, t_end, 3))
 solver = gillespy2.SSACSolver(model=model)
 solver.run(number_of_trajectories=2, seed=1)   # build the C++ solver outside the timing
-start = time.perf_counter()
+def cpu():
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)   # the C++ solver runs as a child
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+start, cpu0 = time.perf_counter(), cpu()
 results = solver.run(number_of_trajectories=n_traj, seed=seed)
-elapsed = time.perf_counter() - start
+elapsed, cpu_used = time.perf_counter() - start, cpu() - cpu0
 s = [int(tr["S"][-1]) for tr in results]
 r = [int(tr["R"][-1]) for tr in results]
-print(json.dumps({"seconds": elapsed, "S": s, "R": r, "version": gillespy2.__version__}))
+print(json.dumps({"seconds": elapsed, "cpu": cpu_used, "S": s, "R": r, "version": gillespy2.__version__}))
 """
 
 
-def bench_patients(runs: int) -> None:
+def bench_patients(runs: int, workers: int) -> None:
     scenario = load_scenario(EXAMPLE)
     # warm the numba cache in this process (compilation is not part of the throughput)
     simulate_ensemble(scenario.model, scenario.strategy, runs=2, rng=0, workers=1, **scenario.simulate_options())
     start = time.perf_counter()
-    ens = simulate_ensemble(scenario.model, scenario.strategy, runs=runs, rng=1, **scenario.simulate_options())
+    before = os.times()
+    ens = simulate_ensemble(scenario.model, scenario.strategy, runs=runs, rng=1, workers=workers,
+                            **scenario.simulate_options())
     elapsed = time.perf_counter() - start
+    after = os.times()
+    cpu = (after.user - before.user) + (after.children_user - before.children_user) + (
+        after.system - before.system) + (after.children_system - before.children_system)
     p, se = ens.probability("extinct")
     [(_, formula, _)] = scenario.reference_values()
-    workers = os.cpu_count()
-    print(f"[patients] {EXAMPLE.name}: {runs} patients in {elapsed:.1f} s on {workers} worker processes "
+    print(f"[patients] {EXAMPLE.name}: {runs} patients in {elapsed:.1f} s wall on {workers} worker processes "
           f"= {runs / elapsed:.0f} patients/s (goal: 10,000 in < 60 s on 2 cores)")
+    print(f"[patients] CPU time {cpu:.1f} s = {1e3 * cpu / runs:.2f} ms per patient; on {workers} otherwise idle "
+          f"cores: {cpu / workers:.1f} s for {runs} patients; load average now {os.getloadavg()[0]:.1f}")
     print(f"[patients] eradication probability {p:.4f} ± {se:.4f}; Bozic et al. 2013 eq. (1): {formula:.4f}")
-    cpu = os.times()
-    print(f"[patients] load average at the end: {os.getloadavg()[0]:.1f} (machine shared: wall time includes waiting)"
-          f"; parent CPU {cpu.user:.1f} s, children CPU {cpu.children_user:.1f} s")
 
 
 def _ours(engine: str, n: int, options: dict | None = None) -> tuple[float, np.ndarray, np.ndarray]:
@@ -90,10 +97,10 @@ def _ours(engine: str, n: int, options: dict | None = None) -> tuple[float, np.n
                   initial={"S": N0})
     kw = {"engine": engine, "engine_options": options or {}, "stop": StopRules(time_limit=T_END)}
     simulate_ensemble(model, runs=2, rng=0, workers=1, **kw)  # compile / load the kernels
-    start = time.perf_counter()
+    start, cpu0 = time.perf_counter(), time.process_time()
     ens = simulate_ensemble(model, runs=n, rng=7, workers=1, **kw)
-    elapsed = time.perf_counter() - start
-    return elapsed, ens.runs["final_S"].to_numpy(), ens.runs["final_R"].to_numpy()
+    elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu0
+    return elapsed, cpu, ens.runs["final_S"].to_numpy(), ens.runs["final_R"].to_numpy()
 
 
 def bench_gillespy2(n: int) -> None:
@@ -112,27 +119,44 @@ def bench_gillespy2(n: int) -> None:
         return
     peer = json.loads(proc.stdout.strip().splitlines()[-1])
     gs, gr = np.array(peer["S"]), np.array(peer["R"])
-    print(f"[gillespy2] GillesPy2 {peer['version']} SSACSolver: {n} trajectories in {peer['seconds']:.2f} s")
+    print(f"[gillespy2] GillesPy2 {peer['version']} SSACSolver: {n} trajectories in {peer['seconds']:.2f} s "
+          f"wall, {peer['cpu']:.2f} s CPU")
     for engine, options in (("exact", {}), ("hybrid", {})):
-        elapsed, s, r = _ours(engine, n, options)
+        elapsed, cpu, s, r = _ours(engine, n, options)
         ks_s = stats.ks_2samp(s, gs)
         ks_r = stats.ks_2samp(r, gr)
-        print(f"[gillespy2] oncoresist {engine}: {n} trajectories in {elapsed:.2f} s; "
-              f"speed ratio (GillesPy2 time / ours) = {peer['seconds'] / elapsed:.1f}x")
+        print(f"[gillespy2] oncoresist {engine}: {n} trajectories in {elapsed:.2f} s wall, {cpu:.2f} s CPU; "
+              f"speed ratio (GillesPy2 / ours) = {peer['seconds'] / elapsed:.1f}x wall, "
+              f"{peer['cpu'] / cpu:.1f}x CPU")
         print(f"[gillespy2]   final S: mean {s.mean():.1f} vs {gs.mean():.1f}, KS D = {ks_s.statistic:.3f}, "
               f"p = {ks_s.pvalue:.3f}; final R: mean {r.mean():.2f} vs {gr.mean():.2f}, "
               f"KS D = {ks_r.statistic:.3f}, p = {ks_r.pvalue:.3f}")
+
+
+def bench_scaling() -> None:
+    # cost follows clones, not cells: one clone grown from 1e3 ... 1e12 cells (no mutation)
+    for n0 in (10**3, 10**6, 10**9, 10**12):
+        model = Model(types=(CellType("S", 0.14, 0.13),), initial={"S": n0})
+        kw = {"stop": StopRules(time_limit=1000.0)}
+        simulate_ensemble(model, runs=2, rng=0, workers=1, **kw)
+        start = time.perf_counter()
+        ens = simulate_ensemble(model, runs=50, rng=3, workers=1, **kw)
+        per = (time.perf_counter() - start) / 50
+        print(f"[scaling] hybrid, one clone of {n0:.0e} cells for 1000 days: {per * 1e3:.2f} ms per run "
+              f"(mean final size {ens.runs['final_S'].mean():.3g})")
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=10_000)
     parser.add_argument("--trajectories", type=int, default=1000)
+    parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--skip-patients", action="store_true")
     parser.add_argument("--skip-gillespy2", action="store_true")
     args = parser.parse_args(argv)
     if not args.skip_patients:
-        bench_patients(args.runs)
+        bench_patients(args.runs, args.workers)
+    bench_scaling()
     if not args.skip_gillespy2:
         bench_gillespy2(args.trajectories)
     return 0

@@ -81,7 +81,8 @@ def test_outputs_are_deterministic_and_carry_provenance(ann, tmp_path):
     assert document["problems"][0]["line"] == 16
     assert document["summaries"][0]["sample_id"] == "TUMOUR1"
     html = first.to_html()
-    assert "research tool" in html and "TUMOUR1" in html
+    assert "research tool" in html
+    assert "TUMOUR1" in html
 
 
 def test_cli_writes_tsv_json_and_html(ann, tmp_path, capsys):
@@ -107,7 +108,8 @@ def test_cli_errors_are_one_line_exit_2(ann, tmp_path, capsys):
                  "--output", str(tmp_path / "x.tsv")])
     assert code == 2
     err = capsys.readouterr().err.strip()
-    assert err.startswith("error: ") and "line 3: is not UTF-8 text" in err
+    assert err.startswith("error: ")
+    assert "line 3: is not UTF-8 text" in err
     assert not (tmp_path / "x.tsv").exists()
     code = main(["annotate", str(ann / "vep.vcf"), "--therapy", "osimertinb",
                  "--output", str(tmp_path / "x.tsv")])

@@ -60,7 +60,8 @@ def test_kras_g12d_under_cetuximab_in_colorectal_cancer_is_downstream():
     frame = _rows(result, effect="resistance")
     assert set(frame["mechanism"]) == {"downstream"}
     rule = frame[frame["rule_id"] == "CUR-KRAS-EX2-ANTIEGFR-CRC"].iloc[0]
-    assert rule["disease_match"] == "exact" and rule["evidence_level"] == "A"
+    assert rule["disease_match"] == "exact"
+    assert rule["evidence_level"] == "A"
     assert "PMID:18946061" in rule["references"]
 
 

@@ -83,11 +83,20 @@ def test_child_larger_than_parent_is_an_error():
         clonal.muller_layout(sizes, {0: -1, 1: 0}, cumulative=True)
 
 
-def test_unknown_parent_and_cycles_are_errors():
+def test_parent_absent_from_the_clone_table_becomes_an_empty_clone():
+    # evolve lists living clones only; clone 7 died before the first record
     frame = clone_table()
     frame.loc[frame["clone_id"] == 2, "parent_id"] = 7
+    bands = clonal.muller_layout(frame).set_index(["time", "clone_id"])
+    assert bands.loc[(5, 7), "own"] == 0.0
+    assert bands.loc[(5, 7), "total"] == pytest.approx(0.6)
+
+
+def test_unknown_parent_with_a_given_tree_and_cycles_are_errors():
+    sizes = clone_table()[["time", "clone_id", "size"]]
     with pytest.raises(InputError, match="parent 7"):
-        clonal.muller_layout(frame)
+        clonal.muller_layout(sizes, {0: -1, 1: 0, 2: 7})
+    frame = clone_table()
     with pytest.raises(InputError, match="cycle|not connected"):
         clonal.muller_layout(frame.assign(parent_id=[1, 0, 1] * 2))
 

@@ -59,3 +59,22 @@ def test_errors_are_one_line_with_status_2(crispr_data, tmp_path, capsys):
     spaced.write_text("sgRNA Gene A B\ng1 KRAS 1 2\n")
     assert main(["crispr", "test", "-k", str(spaced), "-t", "A", "-c", "B", "-o", str(tmp_path / "y")]) == 2
     assert "space-delimited" in capsys.readouterr().err
+
+
+def test_mle_and_annotate_commands(crispr_data, tmp_path):
+    demo3 = crispr_data / "mageck_demo" / "demo3"
+    prefix = str(tmp_path / "mle")
+    code = main([
+        "crispr", "mle", "-k", str(demo3 / "leukemia.new.csv"), "-d", str(demo3 / "designmat.txt"),
+        "-o", prefix, "--permutation-round", "1",
+    ])
+    assert code == 0
+    genes = pd.read_csv(prefix + ".gene_summary.txt", sep="\t")
+    assert genes.columns[:3].tolist() == ["Gene", "sgRNA", "HL60_HAEMATOPOIETIC_AND_LYMPHOID_TISSUE|beta"]
+    summary = tmp_path / "g.txt"
+    pd.DataFrame({"id": ["NF1", "ACTB"], "neg|fdr": [1.0, 0.01], "pos|fdr": [0.01, 1.0],
+                  "neg|lfc": [1.5, -2.0], "pos|lfc": [1.5, -2.0]}).to_csv(summary, sep="\t", index=False)
+    out = tmp_path / "hits.tsv"
+    assert main(["crispr", "annotate", "-g", str(summary), "--drug", "vemurafenib", "-o", str(out)]) == 0
+    hits = pd.read_csv(out, sep="\t")
+    assert hits.set_index("id").loc["NF1", "kb_pathway_class"] == "bypass"

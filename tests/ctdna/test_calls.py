@@ -75,3 +75,16 @@ def test_panel_of_normals_model_is_reported_per_call(data_dir):
 def test_levels_are_checked(name, value):
     with pytest.raises(InputError, match=name):
         call(_table(alt_reads=[1], depth=[10]), **{name: value})
+
+
+def test_moments_background_is_reported():
+    normals = pd.DataFrame({
+        "sample_id": [f"N{i}" for i in range(12)], "gene": "EGFR", "alteration": "p.T790M",
+        "alt_reads": [1, 0, 2, 1, 0, 1, 3, 0, 1, 2, 0, 1], "depth": 5000,
+    })
+    result = call(_table(alt_reads=[9], depth=[5000]), normals=normals, background="moments")
+    assert result.calls["background_model"].tolist() == ["locus_moments"]
+    # 12 alt reads in 60,000: the pooled rate. The counts' sample variance (0.91) is below
+    # their mean (1.0), i.e. no extra-binomial spread, so rho is 0 (binomial).
+    assert result.calls["background_rate"].iloc[0] == pytest.approx(12 / 60_000)
+    assert result.calls["background_rho"].iloc[0] == 0.0

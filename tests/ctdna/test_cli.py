@@ -47,6 +47,6 @@ def test_bad_row_exits_2_with_its_line(data_dir, tmp_path, capsys):
 
 def test_simulate_writes_a_cohort(tmp_path):
     out = tmp_path / "cohort"
-    assert main(["ctdna", "simulate", "--out", str(out), "--patients", "2", "--normals", "10", "--seed", "3"]) == 0
+    assert main(["ctdna", "simulate", "--out", str(out), "--patients", "2", "--n-normals", "10", "--seed", "3"]) == 0
     for name in ("samples.tsv", "normals.tsv", "therapy.tsv", "imaging.tsv", "truth.tsv", "provenance.json"):
         assert (out / name).exists(), name

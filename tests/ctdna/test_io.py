@@ -115,3 +115,15 @@ def test_therapy_drug_names_are_lower_case_and_open_ended(tmp_path):
 def test_imaging_flags_progression(tmp_path):
     path = _write(tmp_path, "patient_id\tday\tresult\nP1\t0\tSD\nP1\t56\tPD\n", "imaging.tsv")
     assert read_imaging(path)["progression"].tolist() == [False, True]
+
+
+def test_call_reads_a_maf_manifest(tmp_path):
+    from oncoresist.ctdna import call
+
+    maf = ("Hugo_Symbol\tHGVSp_Short\tTumor_Sample_Barcode\tt_alt_count\tt_depth\n"
+           "EGFR\tp.T790M\tS1\t0\t1000\nEGFR\tp.T790M\tS2\t40\t1000\n")
+    (tmp_path / "all.maf").write_text(maf)
+    manifest = _write(tmp_path, "patient_id\tsample_id\tday\tmaf\nP1\tS1\t0\tall.maf\nP1\tS2\t28\tall.maf\n",
+                      "manifest.tsv")
+    calls = call(manifest, default_error_rate=1e-3).calls
+    assert calls["detected"].tolist() == [False, True]

@@ -116,7 +116,7 @@ def test_luria_delbruck(engine, n0, growth, m):
 
 
 # ----------------------------------------------------------------------------- Iwasa 2006
-def _iwasa_case(size, u, runs, seed, engine="hybrid"):
+def _iwasa_case(size, u, runs, seed, engine="hybrid", check_mean=True):
     r, d = 1.0, 0.3
     model = Model(types=(CellType("S", r, d), CellType("R", r, d)), mutations=(Mutation("S", "R", u),),
                   initial={"S": 1})
@@ -127,6 +127,8 @@ def _iwasa_case(size, u, runs, seed, engine="hybrid"):
     p = theory.iwasa_resistance_probability(size, **kw)
     mean = theory.iwasa_mean_resistant(size, **kw)
     _assert_prob(float(np.mean(res > 0)), p, runs, asymptotic=True, what="P(resistance)")
+    if not check_mean:
+        return
     se = res.std(ddof=1) / math.sqrt(runs)
     assert abs(res.mean() - mean) <= max(4 * se, 0.02 * mean), (res.mean(), mean, se)
 
@@ -138,7 +140,9 @@ def test_iwasa_small_size(engine):
 
 @pytest.mark.slow
 def test_iwasa_detection_size_1e9():
-    _iwasa_case(1e9, 5e-10, 2000, 32)
+    # Only the probability: the resistant count has a Luria–Delbrück tail (sd ~ M sqrt(2u/(r-d)),
+    # about 4e4 here against a mean of 15), so no feasible ensemble checks its mean at M = 1e9.
+    _iwasa_case(1e9, 5e-10, 2000, 32, check_mean=False)
 
 
 # ----------------------------------------------------------------------------- Bozic 2013

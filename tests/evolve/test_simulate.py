@@ -214,3 +214,42 @@ def test_bad_inputs_name_the_problem():
               mutations=(Mutation("S", "R", 0.7), Mutation("S", "R", 0.7)), initial={"S": 1})
     with pytest.raises(InputError, match="not among the model's drugs"):
         Model(types=(CellType("S", 1, 0, (DrugResponse("q"),)),), initial={"S": 1})
+
+
+def test_lotka_volterra_competition_equilibrium():
+    # b_k (1 - (sum_j a_kj n_j) / K_k) = d_k at equilibrium. Hand solution:
+    # A + 0.5 B = 1000 (1 - 0.2/1.0) = 800 and 0.4 A + B = 800 (1 - 0.1/0.8) = 700
+    # -> B = 475, A = 562.5
+    model = Model(types=(CellType("A", 1.0, 0.2), CellType("B", 0.8, 0.1)), initial={"A": 10, "B": 10},
+                  capacity={"A": 1000.0, "B": 800.0}, competition={"A": {"B": 0.5}, "B": {"A": 0.4}})
+    r = simulate(model, engine="ode", stop=StopRules(time_limit=300.0))
+    assert r.final_sizes["A"] == pytest.approx(562.5, rel=1e-4)
+    assert r.final_sizes["B"] == pytest.approx(475.0, rel=1e-4)
+    # the hybrid engine (crowding frozen over short steps) agrees with the exact engine
+    kw = {"runs": 150, "rng": 12, "workers": 1, "stop": StopRules(time_limit=20.0)}
+    ex = simulate_ensemble(model, engine="exact", **kw).runs[["final_A", "final_B"]].to_numpy(float)
+    hy = simulate_ensemble(model, engine="hybrid", **kw).runs[["final_A", "final_B"]].to_numpy(float)
+    se = np.sqrt(ex.var(axis=0, ddof=1) / 150 + hy.var(axis=0, ddof=1) / 150)
+    assert np.all(np.abs(ex.mean(axis=0) - hy.mean(axis=0)) <= 4 * se)
+
+
+def test_distribution_and_first_arrival_columns():
+    model = _two_type(u=2e-3)
+    ens = simulate_ensemble(model, runs=60, rng=4, workers=1,
+                            stop=StopRules(detection_size=3e3, stop_at_detection=True))
+    dist = ens.distribution("detected_R")
+    assert dist["probability"].sum() == pytest.approx(1.0)
+    assert dist["count"].sum() == 60
+    has_r = ens.runs["detected_R"] > 0
+    # a type present at detection arose no later than detection
+    assert (ens.runs.loc[has_r, "first_R"] <= ens.runs.loc[has_r, "t_detection"]).all()
+    assert (ens.runs["first_S"] == 0).all()
+    with pytest.raises(InputError, match="no column"):
+        ens.distribution("detected_Q")
+
+
+def test_run_without_any_end_is_refused():
+    # capacity below the detection size: neither detection nor extinction can end the run
+    model = Model(types=(CellType("S", 1.0, 0.0),), initial={"S": 5}, capacity=100.0)
+    with pytest.raises(InputError, match="no time limit"):
+        simulate(model, engine="ode", stop=StopRules(detection_size=1e6))

@@ -23,6 +23,8 @@ mutations:
 switches:
   - {from: S, to: R, rate: 0.001, induced_by: {x: {emax: 0.01}}}
 initial: {S: 100}
+capacity: {S: 1.0e+6, R: 2.0e+6}
+competition: {S: {R: 0.5}}
 treatment:
   schedule:
     - {start: 0, boluses: {x: 5}}
@@ -47,6 +49,9 @@ def test_full_format(tmp_path):
     assert m.drugs[0].pk.elimination_rate == pytest.approx(0.34657359, rel=1e-6)
     assert sc.strategy.period == 7
     assert m.switches[0].induced[0].emax == 0.01
+    kcap, crowd = m.crowding()
+    assert kcap.tolist() == [1e6, 2e6]
+    assert crowd.tolist() == [[1.0, 0.5], [1.0, 1.0]]
 
 
 @pytest.mark.parametrize(
@@ -55,7 +60,7 @@ def test_full_format(tmp_path):
         ("  R: {birth: 0.4, death: 0.1}", "  R: {birth: -0.4, death: 0.1}", 6, "types.R.birth"),
         ("  - {from: S, to: R, sites: 10", "  - {from: S, to: Q, sites: 10", 8, "unknown type 'Q'"),
         ("initial: {S: 100}", "initial: {S: 100}\ncolour: red", 12, "unknown field 'colour'"),
-        ("    - {start: 3}", "    - {start: 3, drugs: {y: 1}}", 15, "unknown drug 'y'"),
+        ("    - {start: 3}", "    - {start: 3, drugs: {y: 1}}", 17, "unknown drug 'y'"),
         ("  S: {birth: 0.5, death: 0.1, drugs", "  S: {birth: 0.5, drugs", 5, "missing 'death'"),
         ("  - {from: S, to: R, sites: 10, rate: 1.0e-7}", "  - {from: S, to: R, sites: 10, rate: 0.5}", 8,
          "exceeds 1"),

@@ -13,7 +13,7 @@ from oncoresist.cli import main
 def test_score_writes_tables_and_figures(tmp_path, oneil_path, capsys):
     out = tmp_path / "run"
     code = main(["synergy", "score", str(oneil_path), "--response", "inhibition",
-                 "--models", "bliss,zip", "--out", str(out), "--bootstrap", "5", "--seed", "3"])
+                 "--models", "bliss", "--out", str(out), "--bootstrap", "5", "--seed", "3"])
     assert code == 0
     names = {p.name for p in out.iterdir()}
     assert {"wells.tsv", "blocks.tsv", "fits.tsv", "notes.txt", "blocks.tsv.provenance.json"} <= names
@@ -21,9 +21,9 @@ def test_score_writes_tables_and_figures(tmp_path, oneil_path, capsys):
     assert list(blocks.block_id) == ["1", "2"]
     assert (blocks.bliss.iloc[0] > 0)
     assert (blocks.bliss.iloc[1] < 0)
-    assert {"bliss_p", "zip_window_score"} <= set(blocks.columns)
+    assert {"bliss_p", "bliss_window_score"} <= set(blocks.columns)
     figures = {p.name for p in (out / "figures").iterdir()}
-    assert "block_1_zip_surface.png" in figures
+    assert "block_1_bliss_surface.png" in figures
     assert "block_2_curves.png" in figures
     provenance = json.loads((out / "blocks.tsv.provenance.json").read_text())
     assert provenance["seed"] == 3
@@ -61,6 +61,7 @@ def test_effect_json(tmp_path, oneil_path):
     payload = json.loads(out.read_text())
     assert [d["drug"] for d in payload["drugs"]] == ["Paclitaxel", "L-778123 free base"]
     assert {"e0", "emax", "ec50", "hill"} <= set(payload["drugs"][0])
+    assert "ONEIL_screening_data.csv" in payload["provenance"]["inputs"]
     assert main(["synergy", "effect", str(oneil_path), "--block", "7"]) == 2
 
 

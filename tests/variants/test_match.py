@@ -48,6 +48,9 @@ TRUTH = [
     ("MET exon 14 skipping", "MET p.X963_splice", True),
     ("MET exon 14 skipping", "MET p.D1228N", False),
     ("PIK3CA exon 9 mutation", "PIK3CA p.E545K", False),  # no tabulated boundaries
+    ("EGFR exon 19 frameshift", "EGFR p.E746fs", True),
+    ("EGFR exon 19 frameshift", "EGFR p.E746_A750del", False),
+    ("EGFR exon 19 mutation", "EGFR exon 19 frameshift", True),
     ("PIK3CA exon 9 mutation", "PIK3CA exon 9 mutation", True),
     # gene-wide patterns
     ("TP53 mutation", "TP53 p.R273H", True),
@@ -91,6 +94,7 @@ TRUTH = [
     ("NF1 loss-of-function", "NF1 deletion", True),
     ("NF1 loss-of-function", "NF1 splice variant c.1063-1G>A", True),
     ("NF1 loss-of-function", "NF1 p.R1362Q", False),
+    ("CALR loss-of-function", "CALR exon 9 frameshift", True),
     ("NF1 loss-of-function", "NF1 amplification", False),
     ("NF1 loss-of-function", "PTEN deletion", False),
     # truncation patterns

@@ -38,6 +38,7 @@ FORMS = [
     ("KIT", "EXON 11 MUTATION", "KIT exon 11 mutation"),
     ("LRP1B", "EXON 12-22 DELETION", "LRP1B exons 12-22 deletion"),
     ("EGFR", "VIII", "EGFR exons 2-7 deletion"),
+    ("CALR", "EXON 9 FRAMESHIFT", "CALR exon 9 frameshift"),
     # in-frame indels
     ("EGFR", "L747_P753delinsS", "EGFR p.L747_P753delinsS"),
     ("EGFR", "E746_A750del", "EGFR p.E746_A750del"),
@@ -51,6 +52,7 @@ FORMS = [
     ("KIT", "W557_K558DELWK", "KIT p.W557_K558del"),
     ("PDGFRA", "D579DEL", "PDGFRA p.D579del"),
     ("ALK", "T1151INST", "ALK p.T1151_1152insT"),
+    ("ERBB2", "P780INS", "ERBB2 in-frame insertion at residue 780"),
     ("FLT3", "ITD", "FLT3 internal tandem duplication"),
     # truncations
     ("TP53", "R213*", "TP53 p.R213*"),
@@ -309,3 +311,10 @@ def test_constructor_checks_gene_and_residues():
 def test_parse_alternatives_names_the_failing_alternative():
     with pytest.raises(ParseError, match="'ABL1:Wildtype'"):
         parse_alternatives(None, "ABL1:T315I,Wildtype")
+
+
+def test_non_text_input_is_a_parse_error():
+    with pytest.raises(ParseError, match="text a string; got str and NoneType"):
+        parse_alteration("EGFR", None)
+    with pytest.raises(ParseError, match="got list and str"):
+        parse_alteration(["EGFR"], "T790M")

@@ -97,7 +97,8 @@ def splices(draw):
 def exons(draw):
     gene, first = draw(genes), draw(st.integers(min_value=1, max_value=40))
     last = draw(st.none() | st.integers(min_value=first + 1, max_value=60))
-    event = draw(st.sampled_from(["deletion", "insertion", "duplication", "skipping", "mutation"]))
+    event = draw(st.sampled_from(["deletion", "insertion", "duplication", "skipping", "mutation",
+                                  "frameshift"]))
     return Alteration(gene, K.EXON, exon=first, exon_end=last, change=event)
 
 

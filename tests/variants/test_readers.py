@@ -26,7 +26,8 @@ def _rows(result):
 def test_vep_csq_canonical_transcript_and_values(ann):
     result = read_alterations(ann / "vep.vcf")
     frame = result.to_frame()
-    assert result.format == "vcf" and result.samples == ("TUMOUR1",)
+    assert result.format == "vcf"
+    assert result.samples == ("TUMOUR1",)
     # the canonical (CANONICAL=YES) entry is used, not the first one: L858R, not L813R
     assert frame["alteration"].tolist() == [
         "EGFR p.T790M", "EGFR p.L858R", "KRAS p.G12D", "TP53 p.R273H", "TP53 p.R273L",
@@ -52,8 +53,7 @@ def test_snpeff_ann_and_format_af(ann):
     frame = result.to_frame()
     assert _rows(result) == [("PLASMA1", "EGFR p.C797S"), ("PLASMA1", "EGFR p.T790M"),
                              ("PLASMA1", "ABL1 p.T315I"), ("PLASMA1", "EGFR p.L858R")]
-    # FORMAT AF (stored as 32-bit floats by htslib)
-    assert frame["vaf"].tolist() == pytest.approx([0.03, 0.05, 0.2, 0.1], rel=1e-6)
+    assert frame["vaf"].tolist() == pytest.approx([0.03, 0.05, 0.2, 0.1], rel=1e-6)  # FORMAT AF
     assert annotation_layout((ann / "snpeff.vcf").read_text()).tag == "ANN"
 
 
@@ -103,7 +103,8 @@ def test_gdc_maf(ann):
     assert frame["vaf"].tolist() == [50 / 250, 60 / 100, 20 / 400, 30 / 300]
     assert frame["line"].tolist() == [4, 5, 7, 8]  # two #version lines, then the header
     assert result.skipped == {"protein unchanged (Silent)": 1}
-    assert result.problems[0].line == 9 and "p.T790Q1" in result.problems[0].reason
+    assert result.problems[0].line == 9
+    assert "p.T790Q1" in result.problems[0].reason
 
 
 def test_tsv_states_fusions_and_copy_number(ann):
@@ -191,3 +192,32 @@ def test_unannotated_vcf_says_how_to_fix(tmp_path):
                     "chr7\t55181378\t.\tC\tT\t60\tPASS\t.\n")
     with pytest.raises(InputError, match=r"has no CSQ \(VEP\) or ANN \(SnpEff\) annotation"):
         read_alterations(path)
+
+
+@pytest.mark.parametrize("name", ["vep.vcf", "vep.vcf.gz", "snpeff.vcf", "multisample.vcf",
+                                  "truncated.vcf"])
+@pytest.mark.parametrize("transcript", [None, "ENST00000455089"])
+def test_kernel_reader_equals_record_by_record_reference(ann, name, transcript):
+    from oncoresist.variants._vcf import read_vcf
+
+    fast = read_vcf(ann / name, transcript=transcript, fast=True)
+    slow = read_vcf(ann / name, transcript=transcript, fast=False)
+    a, b = fast.to_frame(), slow.to_frame()
+    assert a.drop(columns=["vaf"]).equals(b.drop(columns=["vaf"]))
+    # FORMAT AF read from the text is exact, htslib stores it as a 32-bit float
+    assert a["vaf"].to_numpy() == pytest.approx(b["vaf"].to_numpy(), rel=1e-6, nan_ok=True)
+    assert [(p.line, p.reason) for p in fast.problems] == [(p.line, p.reason)
+                                                           for p in slow.problems]
+    assert fast.skipped == slow.skipped
+
+
+def test_kernel_reader_equals_reference_with_a_gene_filter(ann):
+    from oncoresist.variants._vcf import read_vcf
+
+    fast = read_vcf(ann / "vep.vcf", genes={"EGFR"}, fast=True)
+    slow = read_vcf(ann / "vep.vcf", genes={"EGFR"}, fast=False)
+    assert fast.to_frame().equals(slow.to_frame())
+    # KRAS, TP53 start-lost and both alleles of the multi-allelic TP53 record
+    assert fast.skipped == slow.skipped
+    assert fast.skipped["gene outside the knowledge base"] == 4
+    assert fast.problems == slow.problems == ()

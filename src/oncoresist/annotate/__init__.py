@@ -14,8 +14,8 @@ Examples
 --------
 >>> from oncoresist.annotate import annotate
 >>> result = annotate(["EGFR T790M", "MET amplification"], therapy="osimertinib")
->>> sorted(set(result.to_frame()["mechanism"]))
-['bypass', 'unclassified']
+>>> sorted(set(result.to_frame()["effect"]))
+['resistance', 'sensitivity']
 """
 
 from __future__ import annotations
@@ -131,7 +131,8 @@ def annotate(
     True
     """
     from oncoresist.kb import load_kb
-    from oncoresist.variants._readers import alterations_from_texts, read_alterations
+    from oncoresist.variants import read_alterations
+    from oncoresist.variants._readers import alterations_from_texts
 
     base = load_kb(kb_extra)
     context = resolve_context(base, therapy, history, disease)
@@ -140,7 +141,7 @@ def annotate(
         path = Path(alterations_or_path)
         known = _known_genes(base)
         table = read_alterations(path, format=format, strict=strict, transcript=transcript,
-                                 keep_gene=known.__contains__)
+                                 genes=known)
         inputs.append(path)
     elif isinstance(alterations_or_path, pd.DataFrame):
         table = _table_from_frame(alterations_or_path)

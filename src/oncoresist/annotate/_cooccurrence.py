@@ -45,15 +45,22 @@ def _assayed_with(required, alteration) -> bool:
 
 
 def evaluate(rule_requires: tuple[str, ...], rule_phase: str | None, alteration,
-             haplotype: str | None, present: list[tuple[object, str | None]]) -> str | None:
-    """Co-occurrence status text, or None when the rule does not apply to this sample."""
+             haplotype: str | None, present: dict) -> str | None:
+    """Co-occurrence status text, or None when the rule does not apply to this sample.
+
+    ``present`` maps each gene (None for states) to the sample's (alteration, haplotype) pairs
+    that involve it.
+    """
     statuses: list[str] = []
     for text in rule_requires:
         required, _reason = parse_cached(None, text)
         if required is None:
             statuses.append(f"unknown: cannot read requirement {text!r}")
             continue
-        found = [(p, h) for p, h in present if any(required.matches(q) for q in parts_of(p))]
+        candidates: dict = {}
+        for gene in getattr(required, "genes", ()) or (None,):
+            candidates.update(dict.fromkeys(present.get(gene, ())))
+        found = [(p, h) for p, h in candidates if any(required.matches(q) for q in parts_of(p))]
         if not found:
             if _assayed_with(required, alteration):
                 return None

@@ -163,18 +163,31 @@ def _findings_table(matcher: Matcher, uniques: list) -> pd.DataFrame:
 
 def _co_occurrence(joined: pd.DataFrame) -> pd.Series:
     status = pd.Series("", index=joined.index, dtype=object)
-    needs = joined["requires"].map(bool)
+    needs = joined["requires"].map(bool).to_numpy()
     if not needs.any():
         return status
-    present_by_sample: dict[str, list] = defaultdict(list)
+    # what each sample carries, once: (alteration, haplotype) pairs without repeats
+    present_by_sample: dict[str, dict] = defaultdict(dict)
     for sample, obj, hap in zip(joined["sample_id"], joined[OBJECT_COLUMN], joined["haplotype"],
                                 strict=True):
-        present_by_sample[sample].append((obj, hap))
-    for index in joined.index[needs.to_numpy()]:
-        row = joined.loc[index]
-        present = list(dict.fromkeys(present_by_sample[row["sample_id"]]))
-        status.loc[index] = co.evaluate(row["requires"], row["phase"], row[OBJECT_COLUMN],
-                                        row["haplotype"], present)
+        present_by_sample[sample][(obj, hap)] = None
+    present: dict[str, dict] = {}
+    for sample, pairs in present_by_sample.items():
+        by_gene: dict = defaultdict(list)
+        for obj, hap in pairs:
+            for gene in getattr(obj, "genes", ()) or (None,):
+                by_gene[gene].append((obj, hap))
+        present[sample] = by_gene
+    memo: dict[tuple, str | None] = {}
+    columns = ["sample_id", "requires", "phase", OBJECT_COLUMN, "haplotype"]
+    subset = joined.loc[needs, columns]
+    values = []
+    for sample, requires, phase, obj, hap in subset.itertuples(index=False, name=None):
+        key = (sample, requires, phase, obj, hap)
+        if key not in memo:
+            memo[key] = co.evaluate(requires, phase, obj, hap, present[sample])
+        values.append(memo[key])
+    status.loc[subset.index] = values
     return status
 
 

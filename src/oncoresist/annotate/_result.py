@@ -135,7 +135,7 @@ class AnnotationResult:
         --------
         >>> from oncoresist.annotate import annotate
         >>> sorted(annotate(["EGFR T790M"], therapy="erlotinib").to_dict())[:3]
-        ['findings', 'history', 'kb_version']
+        ['disease', 'findings', 'history']
         """
         frame = self.to_frame()
         return {

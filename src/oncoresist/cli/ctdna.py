@@ -69,7 +69,7 @@ def simulate_command(
     patients: Annotated[int, typer.Option(help="Number of patients.")] = 20,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 1,
     sample_interval: Annotated[float, typer.Option("--sample-interval", help="Days between blood draws.")] = 28.0,
-    n_normals: Annotated[int, typer.Option("--normals", help="Healthy donors in the panel of normals.")] = 50,
+    n_normals: Annotated[int, typer.Option("--n-normals", help="Healthy donors in the panel of normals.")] = 50,
 ) -> None:
     """Write a synthetic EGFR-mutant cohort (tumours from oncoresist.evolve) with its truth."""
     from oncoresist import ctdna

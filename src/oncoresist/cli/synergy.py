@@ -9,7 +9,13 @@ from typing import Annotated
 
 import typer
 
-from oncoresist._core import atomic_output_dir, write_table, write_text_atomic
+from oncoresist._core import (
+    InputError,
+    Provenance,
+    atomic_output_dir,
+    write_table,
+    write_text_atomic,
+)
 from oncoresist.cli._common import err_console, show_frame, show_json
 
 app = typer.Typer(
@@ -28,8 +34,6 @@ def _read(path: Path, response: str, matrix: bool, drugs: str | None, unit: str)
         if matrix:
             names = (drugs or "drug1,drug2").split(",")
             if len(names) != 2:
-                from oncoresist._core import InputError
-
                 msg = f"--drugs must name two drugs separated by a comma; got {drugs!r}"
                 raise InputError(msg, field="--drugs")
             screen = synergy.read_matrix(path, drug1=names[0], drug2=names[1], conc_unit=unit, response=response)
@@ -54,25 +58,32 @@ def _figures(result, screen, folder: Path, models) -> None:
             continue
         wells = result.wells[result.wells["block_id"] == block_id]
         safe = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in block_id)
-        figures = {"response": synergy.plot_heatmap(wells, "response", title=f"block {block_id}: % inhibition")}
+        names = (block.drugs[0], block.drugs[1])
+        figures = {
+            "response": synergy.plot_heatmap(wells, "response", title=f"block {block_id}: % inhibition", drugs=names)
+        }
         for model in models:
             figures[f"{model}_heatmap"] = synergy.plot_heatmap(
-                wells, f"{model}_synergy", title=f"block {block_id}: {model} synergy"
+                wells, f"{model}_synergy", title=f"block {block_id}: {model} synergy", drugs=names
             )
-            figures[f"{model}_surface"] = synergy.plot_surface(wells, model, title=f"block {block_id}: {model}")
-        fits = result.fits[result.fits["block_id"] == block_id] if "block_id" in result.fits else None
-        if fits is not None and len(fits):
-            fig, axes = plt.subplots(1, 2, figsize=(8, 3))
-            for i, (_, row) in enumerate(fits.iterrows()):
-                fit = synergy.CurveFit(**{k: row[k] for k in synergy.CurveFit.__dataclass_fields__})
-                others = [j for j in range(2) if j != i]
-                mono = (block.doses[:, others[0]] == 0)
-                synergy.plot_dose_response(fit, block.doses[mono, i], block.response[mono], ax=axes[i])
-            fig.tight_layout()
-            figures["curves"] = fig
+            figures[f"{model}_surface"] = synergy.plot_surface(
+                wells, model, title=f"block {block_id}: {model} synergy", drugs=names
+            )
+        fig, axes = plt.subplots(1, 2, figsize=(8, 3))
+        for i in range(2):
+            mono = block.doses[:, 1 - i] == 0
+            dose, resp = block.doses[mono, i], block.response[mono]
+            try:
+                fit = synergy.fit_dose_response(dose, resp, drug=block.drugs[i])
+            except InputError as exc:  # e.g. a single dose: no curve to draw, say why
+                axes[i].set_title(f"{block.drugs[i]}: no curve ({exc.message})", fontsize=7, wrap=True)
+                continue
+            synergy.plot_dose_response(fit, dose, resp, ax=axes[i])
+        fig.tight_layout()
+        figures["curves"] = fig
         for name, fig in figures.items():
             # Fixed metadata so that the same input gives the same bytes.
-            fig.savefig(folder / f"block_{safe}_{name}.png", dpi=90, metadata={"Software": None})
+            fig.savefig(folder / f"block_{safe}_{name}.png", dpi=90, metadata={"Software": None}, bbox_inches="tight")
             plt.close(fig)
 
 
@@ -133,7 +144,6 @@ def effect_command(
 ) -> None:
     """Fit a pair's combined effect (Hill/Emax per drug + interaction) for simulators, as JSON."""
     from oncoresist import synergy
-    from oncoresist._core import InputError
 
     screen = _read(data, response, False, None, "")
     if block not in screen.blocks:
@@ -141,6 +151,9 @@ def effect_command(
         raise InputError(msg, path=data, field="--block")
     payload = synergy.effect_model(screen.blocks[block]).to_dict()
     payload["note"] = "fractions of cells killed; research use only"
+    payload["provenance"] = Provenance.create(
+        "oncoresist synergy effect", parameters={"block": block, "response": response}, inputs=[data]
+    ).to_dict()
     if out is None:
         show_json(payload)
     else:

@@ -59,6 +59,11 @@ def parents_from_table(frame: pd.DataFrame) -> dict:
             msg = f"clone {clone!r} has two parents ({parents[clone]!r} and {parent!r}); a clone has one"
             raise InputError(msg, field="parent_id")
         parents[clone] = parent
+    # clone tables list living clones only: a parent that died before every record time is
+    # kept as an empty clone under the root, so its descendants still nest together
+    for parent in list(parents.values()):
+        if parent != ROOT and parent not in parents:
+            parents[parent] = ROOT
     return parents
 
 

@@ -61,7 +61,7 @@ def muller(
     ax
         Axes to draw into; a new figure by default.
     legend
-        Add a legend of clones.
+        Add a legend of clones (only when there are at most 20).
 
     Returns
     -------
@@ -108,6 +108,6 @@ def muller(
     ax.set_xlabel("time")
     ax.set_ylabel("fraction of tumour cells" if normalize else "cells")
     ax.set_ylim(0, top * 1.08 if top > 0 else 1)
-    if legend and order:
+    if legend and 0 < len(order) <= 20:  # beyond 20 clones a legend hides the plot
         ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=8, frameon=False)
     return ax

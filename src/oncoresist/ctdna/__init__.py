@@ -30,6 +30,7 @@ from oncoresist.ctdna._io import (
     normalise_imaging,
     normalise_samples,
     normalise_therapy,
+    read_any_samples,
     read_imaging,
     read_maf_series,
     read_normals,
@@ -175,7 +176,9 @@ def call(
     samples
         The long table (path or DataFrame): ``patient_id sample_id day gene alteration
         alt_reads depth`` (or ``chrom pos ref alt``; ``collection_date`` instead of ``day``),
-        optionally ``cfdna_ng_per_ml plasma_ml tumour_fraction umi_families assay``.
+        optionally ``cfdna_ng_per_ml plasma_ml tumour_fraction umi_families assay``; or the
+        path of a MAF-series manifest (``patient_id sample_id day maf``, see
+        :func:`read_maf_series`).
     normals
         Panel of normals with the same columns (healthy donors; no day needed).
     alpha
@@ -214,7 +217,7 @@ def call(
     if background not in ("mle", "moments"):
         msg = f"background must be 'mle' or 'moments'; got {background!r}"
         raise InputError(msg, field="background")
-    table, inputs = _load(samples, read_samples, normalise_samples, "samples")
+    table, inputs = _load(samples, read_any_samples, normalise_samples, "samples")
     pon, pon_inputs = _load(normals, read_normals, normalise_samples, "normals", normals=True)
     model: BackgroundModel = fit_background(
         pon, method=background, min_normals=min_normals, min_alt_reads=min_alt_reads,
@@ -588,8 +591,8 @@ def simulate_cohort(
 
     Examples
     --------
-    >>> cohort = simulate_cohort(1, n_normals=5, rng=3)  # doctest: +SKIP
-    >>> sorted(cohort.therapy["drug"])  # doctest: +SKIP
+    >>> cohort = simulate_cohort(1, n_normals=5, rng=3)
+    >>> sorted(cohort.therapy["drug"])
     ['erlotinib', 'osimertinib']
     """
     from oncoresist._core import spawn_seed_sequences

@@ -67,7 +67,25 @@ def limit_of_detection(n: np.ndarray, mu: np.ndarray, s: np.ndarray, *, alpha: f
 
 
 def genome_equivalents_per_ml(cfdna_ng_per_ml: np.ndarray) -> np.ndarray:
-    """Haploid genome equivalents per mL of plasma from cfDNA concentration in ng/mL."""
+    """Haploid genome equivalents per mL of plasma from cfDNA concentration in ng/mL.
+
+    One haploid human genome weighs about 3.3 pg, so 1 ng holds about 303 genome equivalents.
+
+    Parameters
+    ----------
+    cfdna_ng_per_ml
+        cfDNA concentration(s) in ng per mL of plasma.
+
+    Returns
+    -------
+    numpy.ndarray
+        Genome equivalents per mL.
+
+    Examples
+    --------
+    >>> genome_equivalents_per_ml([3.3]).round(1).tolist()
+    [1000.0]
+    """
     return np.asarray(cfdna_ng_per_ml, dtype=float) * 1000.0 / PG_PER_HAPLOID_GENOME
 
 

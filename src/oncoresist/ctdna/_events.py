@@ -75,7 +75,29 @@ class EventRules:
 
 
 def context_annotation(gene: str | None, alteration: str, drugs: tuple[str, ...]) -> str:
-    """The therapy context of an emerging variant, without any claim about its mechanism."""
+    """The therapy context of an emerging variant, without any claim about its mechanism.
+
+    The default ``annotator`` of ``track``.
+
+    Parameters
+    ----------
+    gene
+        Gene symbol (None when only coordinates are known).
+    alteration
+        The alteration as written.
+    drugs
+        Drugs given when the variant was first detected.
+
+    Returns
+    -------
+    str
+        ``"<gene> <alteration> emerging on <drugs>"``.
+
+    Examples
+    --------
+    >>> context_annotation("EGFR", "p.C797S", ("osimertinib",))
+    'EGFR p.C797S emerging on osimertinib'
+    """
     name = f"{gene} {alteration}" if gene else alteration
     on = " + ".join(drugs) if drugs else "no recorded therapy"
     return f"{name} emerging on {on}"

@@ -245,13 +245,83 @@ def normalise_samples(frame: pd.DataFrame, *, path: str | None = None, normals: 
 
 
 def read_samples(path: str | os.PathLike[str]) -> pd.DataFrame:
-    """Read the long table of serial plasma samples (one row per sample x variant)."""
+    r"""Read the long table of serial plasma samples (one row per sample x variant).
+
+    Parameters
+    ----------
+    path
+        TSV/CSV: ``patient_id sample_id day gene alteration alt_reads depth`` (or
+        ``chrom pos ref alt``; ``collection_date`` instead of ``day``), optional
+        ``cfdna_ng_per_ml plasma_ml tumour_fraction umi_families assay``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Checked table with ``variant`` (display name), ``locus`` (background key),
+        ``substitution_class`` and ``_line`` (file line) added.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "s.tsv"
+    >>> _ = p.write_text("patient_id\tsample_id\tday\tgene\talteration\talt_reads\tdepth\n"
+    ...                  "P1\ts1\t0\tEGFR\tp.T790M\t3\t1000\n")
+    >>> read_samples(p)[["variant", "alt_reads", "_line"]].values.tolist()
+    [['EGFR p.T790M', 3, 2]]
+    """
     frame = read_table(path, types=_SAMPLE_TYPES, aliases=_SAMPLE_ALIASES)
     return normalise_samples(frame, path=str(path))
 
 
+def _header_columns(path: Path) -> list[str]:
+    import gzip
+
+    from oncoresist._core.tables import detect_delimiter
+
+    if not path.is_file():
+        return []
+    with open(path, "rb") as raw:
+        magic = raw.read(2)
+    opener = gzip.open if magic == b"\x1f\x8b" else open
+    try:
+        with opener(path, "rt", encoding="utf-8") as handle:
+            for line in handle:
+                if line.strip() and not line.startswith("#"):
+                    return [c.strip() for c in line.rstrip("\r\n").split(detect_delimiter(line))]
+    except (OSError, UnicodeDecodeError):
+        return []  # read_samples reports the problem properly
+    return []
+
+
+def read_any_samples(path: str | os.PathLike[str]) -> pd.DataFrame:
+    """A sample table, or a MAF-series manifest (a table with a ``maf`` column and no counts)."""
+    header = _header_columns(Path(path))
+    if "maf" in header and "alt_reads" not in header and "t_alt_count" not in header:
+        return read_maf_series(path)
+    return read_samples(path)
+
+
 def read_normals(path: str | os.PathLike[str]) -> pd.DataFrame:
-    """Read a panel of normals: the sample table's columns, for healthy donors (no day needed)."""
+    r"""Read a panel of normals: the sample table's columns, for healthy donors (no day needed).
+
+    Parameters
+    ----------
+    path
+        TSV/CSV with ``sample_id alt_reads depth`` and the variant columns.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Checked table (``patient_id`` set to ``sample_id`` when absent).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "pon.tsv"
+    >>> _ = p.write_text("sample_id\tgene\talteration\talt_reads\tdepth\nN1\tEGFR\tp.T790M\t0\t900\n")
+    >>> read_normals(p)["locus"].tolist()
+    ['EGFR p.T790M']
+    """
     frame = read_table(path, types=_SAMPLE_TYPES, aliases=_SAMPLE_ALIASES)
     return normalise_samples(frame, path=str(path), normals=True)
 
@@ -260,13 +330,33 @@ _MAF_REQUIRED = ("Hugo_Symbol", "Tumor_Sample_Barcode", "t_alt_count", "t_depth"
 
 
 def read_maf_series(manifest: str | os.PathLike[str]) -> pd.DataFrame:
-    """Read a series of GDC MAF files listed in a manifest (``patient_id sample_id day maf``).
+    r"""Read a series of GDC MAF files listed in a manifest (``patient_id sample_id day maf``).
 
     ``maf`` paths are taken relative to the manifest's folder. The rows of each MAF whose
     ``Tumor_Sample_Barcode`` equals the manifest's ``sample_id`` are kept (all rows when the MAF
     holds a single barcode). Variants are named by ``Hugo_Symbol`` and ``HGVSp_Short`` when
     present, and keyed by ``Chromosome``, ``Start_Position``, ``Reference_Allele`` and
     ``Tumor_Seq_Allele2``.
+
+    Parameters
+    ----------
+    manifest
+        TSV with ``patient_id sample_id day maf``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The sample table of all listed samples.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (d / "a.maf").write_text("#version 2.4\nHugo_Symbol\tHGVSp_Short\tTumor_Sample_Barcode\t"
+    ...                              "t_alt_count\tt_depth\nEGFR\tp.T790M\tS1\t4\t800\n")
+    >>> _ = (d / "m.tsv").write_text("patient_id\tsample_id\tday\tmaf\nP1\tS1\t0\ta.maf\n")
+    >>> read_maf_series(d / "m.tsv")[["variant", "alt_reads"]].values.tolist()
+    [['EGFR p.T790M', 4]]
     """
     manifest = Path(manifest)
     sheet = read_table(
@@ -320,7 +410,26 @@ def read_maf_series(manifest: str | os.PathLike[str]) -> pd.DataFrame:
 
 
 def read_therapy(path: str | os.PathLike[str]) -> pd.DataFrame:
-    """Read a therapy history: ``patient_id drug start_day end_day`` (empty end_day: ongoing)."""
+    r"""Read a therapy history: ``patient_id drug start_day end_day`` (empty end_day: ongoing).
+
+    Parameters
+    ----------
+    path
+        TSV/CSV; drug names are lower-cased.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Checked history (``end_day`` NaN when ongoing).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "t.tsv"
+    >>> _ = p.write_text("patient_id\tdrug\tstart_day\tend_day\nP1\tOsimertinib\t200\t\n")
+    >>> read_therapy(p)["drug"].tolist()
+    ['osimertinib']
+    """
     frame = read_table(
         path, required=["patient_id", "drug", "start_day"],
         types={"start_day": "float", "end_day": "float", "patient_id": "str", "drug": "str"},
@@ -361,7 +470,26 @@ _PROGRESSION = {"pd", "progression", "progressive disease", "progressive", "reci
 
 
 def read_imaging(path: str | os.PathLike[str]) -> pd.DataFrame:
-    """Read imaging results: ``patient_id day result`` (result ``PD`` or ``progression`` marks progression)."""
+    r"""Read imaging results: ``patient_id day result`` (``PD`` or ``progression`` marks progression).
+
+    Parameters
+    ----------
+    path
+        TSV/CSV.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Checked table with a boolean ``progression`` column.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "i.tsv"
+    >>> _ = p.write_text("patient_id\tday\tresult\nP1\t56\tSD\nP1\t112\tPD\n")
+    >>> read_imaging(p)["progression"].tolist()
+    [False, True]
+    """
     frame = read_table(
         path, required=["patient_id", "day", "result"],
         types={"day": "float", "patient_id": "str", "result": "str"},

@@ -35,6 +35,12 @@ def _row(run: int, result: SimulationResult) -> dict[str, Any]:
         row[f"detected_{name}"] = det[name] if det is not None else math.nan
     for name in result.type_names:
         row[f"final_{name}"] = result.final_sizes[name]
+    # first time a clone of each type appeared (initial clones: 0), whether or not it survived
+    born = result._records["born"]
+    types = result._records["type"]
+    for k, name in enumerate(result.type_names):
+        times = born[types == k]
+        row[f"first_{name}"] = float(times.min()) if len(times) else math.nan
     return row
 
 
@@ -55,7 +61,8 @@ class EnsembleResult:
     ----------
     runs
         One row per patient: run, outcome, attempts, n_clones, ``t_<event>`` times (NaN when
-        the event did not happen), ``detected_<type>`` and ``final_<type>`` cell counts.
+        the event did not happen), ``detected_<type>`` and ``final_<type>`` cell counts, and
+        ``first_<type>``, the time the first clone of each type arose.
     type_names
         The model's types.
     seed
@@ -95,6 +102,21 @@ class EnsembleResult:
                 p = float((values > 0).mean())
                 rows.append((f"P({name} > 0 at detection)", p, math.sqrt(p * (1 - p) / k), k))
         return pd.DataFrame(rows, columns=["quantity", "estimate", "se", "n"])
+
+    def distribution(self, column: str) -> pd.DataFrame:
+        """Empirical distribution of a per-patient column (e.g. ``detected_R``).
+
+        Rows: value, count, probability and its binomial standard error (NaN values dropped).
+        """
+        if column not in self.runs.columns:
+            msg = f"no column {column!r}; columns are {', '.join(self.runs.columns)}"
+            raise InputError(msg, field="column")
+        values = self.runs[column].dropna()
+        n = len(values)
+        counts = values.value_counts().sort_index()
+        p = counts.to_numpy(float) / n if n else counts.to_numpy(float)
+        return pd.DataFrame({"value": counts.index.to_numpy(), "count": counts.to_numpy(),
+                             "probability": p, "se": np.sqrt(p * (1 - p) / max(n, 1))})
 
     def to_frame(self) -> pd.DataFrame:
         """The per-patient table."""

@@ -21,7 +21,8 @@ from oncoresist.evolve._kernels import STATUS_EXTINCT, STATUS_STOP
 from oncoresist.evolve._model import Model, Rates
 
 _EPS = 1e-12
-MAX_RESTARTS = 10_000_000
+MAX_RESTARTS = 1_000_000
+NO_DETECTION_HORIZON = 1e8
 
 
 # ---------------------------------------------------------------------------- dosing & strategies
@@ -520,6 +521,10 @@ def simulate(
         if coupling is not None:
             seg_end = min(seg_end, t + coupling.max_step)
         if not math.isfinite(seg_end):
+            if t > NO_DETECTION_HORIZON:
+                msg = (f"nothing ended the run by time {t:g} (no extinction, detection or progression) "
+                       "and there is no time limit; set stop.time_limit or stop.max_time")
+                raise InputError(msg, field="stop")
             seg_end = t + 1e6  # no clock-driven stop: advance in long stretches
         effective = dict(conc)
         for d, p in pk.items():
@@ -543,6 +548,8 @@ def simulate(
         )
         for d, p in pk.items():
             conc[d] = p.concentration(conc[d], infusion[d], t_new - t)
+            if infusion[d] == 0.0 and conc[d] < 1e-12:
+                conc[d] = 0.0  # washed out: stop sub-stepping for PK
         if coupling is not None:
             external = coupling.advance(
                 external, sizes_start=sizes_start, sizes_end=state.type_sizes(), t0=t, t1=t_new,

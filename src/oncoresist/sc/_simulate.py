@@ -115,7 +115,7 @@ def simulate_counts(
     median_umis: float = 2000.0,
     mode: str = "pre-existing",
     n_clones: int = 200,
-    chunk: int = 20000,
+    chunk: int = 5000,
     rng=None,
 ):
     """Simulate an AnnData of raw counts with planted states, drug arm and barcodes."""

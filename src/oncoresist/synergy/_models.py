@@ -172,6 +172,12 @@ def _assemble(block, state, fits, models, zip_fitted, b) -> BlockScores:
         lookup = _mono_lookup(keys, mean, i)
         mono.append(np.array([lookup.get(float(x), np.nan) if x > 0 else np.nan for x in keys[:, i]]))
     mono = np.array(mono)  # (k, wells)
+    missing = np.isnan(mono[:, combo]).any(axis=0)
+    if missing.any() and ("hsa" in models or "bliss" in models):
+        notes.append(
+            f"block {block.block_id}: {int(missing.sum())} combination wells have no single-drug "
+            "well at the same dose of every drug; HSA and Bliss are left NaN there"
+        )
     scores: dict[str, float] = {}
 
     def put(name, reference, extra=None):

@@ -78,7 +78,14 @@ def _grid(wells: pd.DataFrame, value: str) -> pd.DataFrame:
     return wells.pivot_table(index="conc1", columns="conc2", values=value, aggfunc="mean", dropna=False)
 
 
-def plot_heatmap(wells: pd.DataFrame, value: str = "response", *, ax=None, title: str | None = None):
+def plot_heatmap(
+    wells: pd.DataFrame,
+    value: str = "response",
+    *,
+    ax=None,
+    title: str | None = None,
+    drugs: tuple[str, str] = ("drug 1", "drug 2"),
+):
     """Heat map of one column of a pair's wells table (response or a model's synergy).
 
     Parameters
@@ -91,6 +98,8 @@ def plot_heatmap(wells: pd.DataFrame, value: str = "response", *, ax=None, title
         Matplotlib axes; a new figure when None.
     title
         Figure title.
+    drugs
+        Names for the axis labels (drug 1 on rows, drug 2 on columns).
 
     Returns
     -------
@@ -124,14 +133,21 @@ def plot_heatmap(wells: pd.DataFrame, value: str = "response", *, ax=None, title
             ax.text(c, r, f"{v:.0f}", ha="center", va="center", fontsize=7)
     ax.set_xticks(range(grid.shape[1]), [f"{x:g}" for x in grid.columns], rotation=45, fontsize=7)
     ax.set_yticks(range(grid.shape[0]), [f"{x:g}" for x in grid.index], fontsize=7)
-    ax.set_xlabel("drug 2 concentration")
-    ax.set_ylabel("drug 1 concentration")
+    ax.set_xlabel(f"{drugs[1]} concentration")
+    ax.set_ylabel(f"{drugs[0]} concentration")
     fig.colorbar(image, ax=ax, label=value)
     ax.set_title(title or value, fontsize=9)
+    fig.tight_layout()
     return fig
 
 
-def plot_surface(wells: pd.DataFrame, model: str = "zip", *, title: str | None = None):
+def plot_surface(
+    wells: pd.DataFrame,
+    model: str = "zip",
+    *,
+    title: str | None = None,
+    drugs: tuple[str, str] = ("drug 1", "drug 2"),
+):
     """Three-dimensional synergy surface of a pair over the log-dose grid.
 
     Parameters
@@ -142,6 +158,8 @@ def plot_surface(wells: pd.DataFrame, model: str = "zip", *, title: str | None =
         Which synergy: ``hsa``, ``bliss``, ``loewe`` or ``zip``.
     title
         Figure title.
+    drugs
+        Names for the axis labels.
 
     Returns
     -------
@@ -166,8 +184,8 @@ def plot_surface(wells: pd.DataFrame, model: str = "zip", *, title: str | None =
     z = grid.to_numpy(dtype=float)
     limit = np.nanmax(np.abs(z)) if np.isfinite(z).any() else 1.0
     ax.plot_surface(x, y, np.nan_to_num(z), cmap="RdBu_r", vmin=-limit, vmax=limit, edgecolor="k", lw=0.2)
-    ax.set_xlabel("log10 drug 2")
-    ax.set_ylabel("log10 drug 1")
+    ax.set_xlabel(f"log10 {drugs[1]}")
+    ax.set_ylabel(f"log10 {drugs[0]}")
     ax.set_zlabel(f"{model} synergy")
     ax.set_title(title or f"{model} synergy", fontsize=9)
     return fig

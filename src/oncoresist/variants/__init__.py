@@ -12,13 +12,17 @@ these same objects.
 from oncoresist.variants._alteration import Alteration, AlterationKind, CompoundAlteration
 from oncoresist.variants._index import PatternIndex
 from oncoresist.variants._parser import normalise_gene, parse_alteration, parse_alternatives
+from oncoresist.variants._readers import ReadProblem, SampleAlterations, read_alterations
 
 __all__ = [
     "Alteration",
     "AlterationKind",
     "CompoundAlteration",
     "PatternIndex",
+    "ReadProblem",
+    "SampleAlterations",
     "normalise_gene",
     "parse_alteration",
     "parse_alternatives",
+    "read_alterations",
 ]

@@ -45,7 +45,7 @@ SEQUENCE_KINDS = frozenset({K.SUBSTITUTION, K.POSITION, K.INDEL, K.TRUNCATION, K
 LOF_KINDS = frozenset({K.TRUNCATION, K.SPLICE, K.DELETION, K.LOSS_OF_FUNCTION})
 
 # exon-level events and the indel changes each one covers
-EXON_EVENTS = ("deletion", "insertion", "duplication", "skipping", "mutation")
+EXON_EVENTS = ("deletion", "insertion", "duplication", "skipping", "mutation", "frameshift")
 INDEL_CHANGES = ("del", "ins", "delins", "dup", "itd")
 TRUNCATION_CHANGES = ("", "nonsense", "frameshift")
 EXPRESSION_CHANGES = ("expression", "overexpression", "underexpression", "variant", "methylation",
@@ -83,8 +83,11 @@ class Alteration:
         residue of a frameshift.
     change
         Kind-specific qualifier: indel ``del``/``ins``/``delins``/``dup``/``itd``; truncation
-        ``nonsense``/``frameshift`` (empty: any truncating); exon event; expression state;
-        mutation effect (``activating``, ``any`` for "alteration").
+        ``nonsense``/``frameshift`` (empty: any truncating); exon event (``deletion``,
+        ``insertion``, ``duplication``, ``skipping``, ``mutation``, ``frameshift``); expression
+        state; mutation qualifier (``activating``, ``any`` for "alteration", or a consequence:
+        ``deletion``, ``insertion``, ``indel``, ``missense``, ``frameshift``, ``nonsense``,
+        ``splice``).
     exon, exon_end
         Exon number (and last exon of a multi-exon event); intron number for an intronic
         rearrangement.
@@ -467,7 +470,7 @@ def match_single(p: Alteration, t: Alteration) -> bool:
         span = p.protein_range
         return span is not None and _within(t.protein_range, span)
     if pk is K.LOSS_OF_FUNCTION:
-        return tk in LOF_KINDS
+        return tk in LOF_KINDS or (tk is K.EXON and t.change == "frameshift")
     if pk is K.POSITION:
         if tk is K.POSITION:
             return set(t.positions) <= set(p.positions)
@@ -508,7 +511,7 @@ def _has_effect(change: str, t: Alteration) -> bool:
     if change == "missense":
         return tk is K.SUBSTITUTION or tk is K.POSITION
     if change in ("frameshift", "nonsense"):
-        return tk is K.TRUNCATION and t.change == change
+        return t.change == change and (tk is K.TRUNCATION or tk is K.EXON)
     if change == "splice":
         return tk is K.SPLICE
     if tk is K.EXON:
@@ -554,6 +557,9 @@ def _match_exon(p: Alteration, t: Alteration) -> bool:
                                                                       span[0] - 1, span[1] + 1)
     if tk is K.SPLICE and event == "mutation":
         return t.start is not None and span[0] <= t.start <= span[1]
+    if event == "frameshift":
+        return (tk is K.TRUNCATION and t.change == "frameshift"
+                and _within(t.protein_range, span))
     target = t.protein_range
     if target is None or not _within(target, span):
         return False

@@ -8,7 +8,7 @@ the protein (Silent, Intron, UTR, flanks, IGR, RNA) are skipped and counted.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Collection
 from pathlib import Path
 
 from oncoresist._core.exceptions import InputError
@@ -45,9 +45,10 @@ def _int(value: str | None) -> int | None:
         return None
 
 
-def read_maf(path: Path, *, keep_gene: Callable[[str], bool] | None = None) -> SampleAlterations:
+def read_maf(path: Path, *, genes: Collection[str] | None = None) -> SampleAlterations:
     """Read a GDC MAF (plain or gzipped; ``#version`` lines are skipped)."""
     check_utf8(path)
+    keep_gene = None if genes is None else frozenset(genes).__contains__
     frame = read_table(path, required=_REQUIRED)
     protein_columns = [c for c in _PROTEIN_COLUMNS if c in frame.columns]
     if not protein_columns:

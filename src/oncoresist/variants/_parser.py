@@ -49,9 +49,9 @@ _CDNA_ANY = re.compile(r"^C\.[-*]?\d")
 _EXON = re.compile(
     r"^(?:EXONS?|EX)\s*(\d+)(?:\s*(?:-|–|TO|_)\s*(\d+))?\s*(?:IN-?FRAME\s*)?"
     r"(DELETIONS?|DEL|INSERTIONS?|INS|DUPLICATIONS?|DUP|SKIPPING|SKIP|MUTATIONS?|MUT|"
-    r"ALTERATIONS?)(?:\s+MUTATIONS?)?$")
+    r"ALTERATIONS?|FRAMESHIFTS?|FRAME SHIFTS?)(?:\s+MUTATIONS?)?$")
 _EXON_EVENT = {"DEL": "deletion", "INS": "insertion", "DUP": "duplication", "SKI": "skipping",
-               "MUT": "mutation", "ALT": "mutation"}
+               "MUT": "mutation", "ALT": "mutation", "FRA": "frameshift"}
 _RESIDUES = re.compile(r"^(?:RESIDUES?\s*)?(\d+)\s*[-_]\s*(\d+)$")
 _CGI_RESIDUE = re.compile(r"^\.(\d+)\.$")
 _WORD_IN_RESIDUES = re.compile(r"^(.+?)\s+(?:IN RESIDUES?\s*(\d+)\s*-\s*(\d+)|AT RESIDUE\s*(\d+))$")
@@ -275,6 +275,10 @@ def parse_alteration(gene: str | None, text: str) -> Alteration | CompoundAltera
     oncoresist._core.exceptions.ParseError: cannot parse alteration 'Wildtype' of gene EGFR: \
 wild type is the absence of an alteration, not an alteration
     """
+    if not isinstance(text, str) or not (gene is None or isinstance(gene, str)):
+        msg = (f"cannot parse alteration {text!r} of gene {gene!r}: gene must be a string or "
+               f"None and text a string; got {type(gene).__name__} and {type(text).__name__}")
+        raise ParseError(msg)
     return _parse_cached(gene, text)
 
 
@@ -924,9 +928,8 @@ def _indel(gene: str, match: re.Match[str], offset: int, spec: str) -> Alteratio
             msg = (f"an insertion is written between two neighbouring residues "
                    f"(e.g. D770_N771insGL); got {spec!r}")
             raise _Refused(msg)
-        if not seq:
-            msg = f"the insertion {spec!r} does not say what is inserted"
-            raise _Refused(msg)
+        if not seq:  # CIViC "P780INS": an insertion after residue 780, residues not given
+            return Alteration(gene, K.MUTATION, start=start_i, end=start_i, change="insertion")
         return Alteration(gene, K.INDEL, start=start_i, end=end_i, ref=ref, ref_end=ref_end or "",
                           alt=seq, change="ins")
     if end_i is None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import gzip
 import json
 import os
-from collections.abc import Callable
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -296,7 +296,7 @@ def read_alterations(
     format: str | None = None,
     strict: bool = False,
     transcript: str | None = None,
-    keep_gene: Callable[[str], bool] | None = None,
+    genes: Collection[str] | None = None,
 ) -> SampleAlterations:
     """Read the alterations of one or more samples from a VCF, GDC MAF or TSV file.
 
@@ -312,9 +312,9 @@ def read_alterations(
     transcript
         VCF only: the transcript (Ensembl or RefSeq id, version optional) whose protein
         change is used; by default the canonical one (VEP ``CANONICAL=YES`` or MANE Select).
-    keep_gene
-        Only keep alterations in genes for which this returns True (the others are counted in
-        ``skipped``; used to annotate huge files quickly).
+    genes
+        Only keep alterations in these genes (HGNC symbols); the others are counted in
+        ``skipped``. Used to annotate huge files quickly.
 
     Returns
     -------
@@ -346,15 +346,15 @@ def read_alterations(
     if chosen == "vcf":
         from oncoresist.variants._vcf import read_vcf
 
-        result = read_vcf(target, transcript=transcript, keep_gene=keep_gene)
+        result = read_vcf(target, transcript=transcript, genes=genes)
     elif chosen == "maf":
         from oncoresist.variants._maf import read_maf
 
-        result = read_maf(target, keep_gene=keep_gene)
+        result = read_maf(target, genes=genes)
     else:
         from oncoresist.variants._tsv import read_tsv
 
-        result = read_tsv(target, keep_gene=keep_gene)
+        result = read_tsv(target, genes=genes)
     if strict and result.problems:
         first = result.problems[0]
         more = len(result.problems) - 1

@@ -6,7 +6,7 @@ Non-genetic states are written with the gene left empty and ``histology: SCLC tr
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Collection
 from pathlib import Path
 
 from oncoresist._core.exceptions import InputError
@@ -62,9 +62,10 @@ def _number(value: str | None) -> tuple[float | None, bool]:
         return None, False
 
 
-def read_tsv(path: Path, *, keep_gene: Callable[[str], bool] | None = None) -> SampleAlterations:
+def read_tsv(path: Path, *, genes: Collection[str] | None = None) -> SampleAlterations:
     """Read a gene/alteration table (TSV or CSV, plain or gzipped)."""
     check_utf8(path)
+    keep_gene = None if genes is None else frozenset(genes).__contains__
     frame = read_table(path, required=["gene", "alteration"], aliases=_ALIASES)
     builder = RowBuilder()
     default_sample = path.name.split(".")[0]
@@ -113,8 +114,8 @@ def read_tsv(path: Path, *, keep_gene: Callable[[str], bool] | None = None) -> S
             builder.problem(line, bad, text)
             continue
         if keep_gene is not None:
-            genes = getattr(parsed, "genes", ())
-            if genes and not any(keep_gene(g) for g in genes):
+            touched = getattr(parsed, "genes", ())
+            if touched and not any(keep_gene(g) for g in touched):
                 builder.skip("gene outside the knowledge base")
                 continue
         haplotype = (row.get("haplotype") or "").strip() or None

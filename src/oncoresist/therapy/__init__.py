@@ -1,0 +1,61 @@
+"""Therapy strategies compared and optimised on virtual patients.
+
+Strategies (continuous, combination, sequential, intermittent, alternating, adaptive after
+Zhang et al. 2017, dose modulation after Gatenby et al. 2009, or any user callable) decide at
+decision times from what monitoring shows (imaging above a detection threshold, noisy ctDNA).
+:func:`compare` runs them on the same virtual patients of an :mod:`oncoresist.evolve` model
+(common random numbers) and reports time to progression (Kaplan–Meier), eradication, dose and
+cost; :func:`optimise` searches a strategy family under a dose budget; :func:`model_from_kb`
+builds a simulator model from the knowledge base. A research tool, not for clinical decisions.
+"""
+
+from oncoresist.therapy._compare import Comparison, Settings, compare
+#FROMKB
+from oncoresist.therapy._monitoring import CtDNA, Imaging, Monitoring, ProgressionRule
+#OPT
+from oncoresist.therapy._outcomes import cumulative_dose
+#SCEN
+from oncoresist.therapy._strategies import (
+    Adaptive,
+    Alternating,
+    Combination,
+    Continuous,
+    Controller,
+    Custom,
+    DoseModulation,
+    Intermittent,
+    PatientState,
+    Sequential,
+    Strategy,
+    controller,
+)
+#ZHANG
+
+__all__ = [
+    "Adaptive",
+    "Alternating",
+    "Combination",
+    "Comparison",
+    "Continuous",
+    "Controller",
+    "CtDNA",
+    "Custom",
+    "DoseModulation",
+    "Imaging",
+    "Intermittent",
+    "Monitoring",
+    "Optimisation",
+    "PatientState",
+    "ProgressionRule",
+    "Sequential",
+    "Settings",
+    "Strategy",
+    "TherapyScenario",
+    "Zhang2017",
+    "compare",
+    "controller",
+    "cumulative_dose",
+    "load_therapy_scenario",
+    "model_from_kb",
+    "optimise",
+]
