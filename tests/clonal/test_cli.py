@@ -72,3 +72,13 @@ def test_muller_refuses_bad_therapy_spec(cli, tmp_path, capsys):
     table.to_csv(path, sep="\t", index=False)
     assert cli(["clonal", "muller", str(path), "-o", str(tmp_path / "f.png"), "--therapy", "soon"]) == 2
     assert "START:END" in capsys.readouterr().err
+
+
+def test_simulate_writes_pyclone_input_with_truth(cli, tmp_path):
+    out = tmp_path / "sim.tsv"
+    assert cli(["clonal", "simulate", "-o", str(out), "--clones", "3", "--samples", "2", "--mutations", "30",
+                "--seed", "5"]) == 0
+    frame = pd.read_csv(out, sep="\t")
+    assert {"clone", "parent_clone", "ccf"} <= set(frame.columns)
+    data = clonal.read_pyclone(out)  # truth columns are ignored
+    assert data.shape == (30, 2)

@@ -11,9 +11,12 @@ EXAMPLE = Path(__file__).parents[2] / "examples" / "bozic2013" / "one_drug.yaml"
 
 def test_simulate_prints_probability_with_formula(tmp_path, capsys):
     out = tmp_path / "run"
-    code = main(["simulate", str(EXAMPLE), "--runs", "40", "--seed", "3", "--workers", "1", "--out", str(out)])
+    code = main(["simulate", str(EXAMPLE), "--runs", "40", "--seed", "3", "--workers", "1", "--out", str(out),
+                 "--clone-tables", "2"])
     assert code == 0
     text = capsys.readouterr().out
+    table = (out / "patient_1" / "clone_table.tsv").read_text().splitlines()
+    assert table[0].split("\t") == ["time", "clone_id", "parent_id", "type", "size"]
     assert "eradication probability:" in text
     assert "formula: 0.5134" in text  # exp(-0.5 - 0.5/3), Bozic et al. 2013 eq. (1)
     first = (out / "runs.tsv").read_bytes()

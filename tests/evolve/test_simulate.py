@@ -253,3 +253,21 @@ def test_run_without_any_end_is_refused():
     model = Model(types=(CellType("S", 1.0, 0.0),), initial={"S": 5}, capacity=100.0)
     with pytest.raises(InputError, match="no time limit"):
         simulate(model, engine="ode", stop=StopRules(detection_size=1e6))
+
+
+def test_kept_patients_are_the_ensembles_patients():
+    model = _two_type()
+    kw = {"runs": 6, "rng": 13, "stop": StopRules(detection_size=2e3, progression_size=2e3, time_limit=100)}
+    ens = simulate_ensemble(model, constant({"d1": 1}), workers=1, keep=2, chunk_size=1, **kw)
+    assert len(ens.patients) == 2
+    for i, patient in enumerate(ens.patients):
+        assert patient.outcome == ens.runs.loc[i, "outcome"]
+        assert patient.final_sizes["R"] == ens.runs.loc[i, "final_R"]
+
+
+def test_ode_detection_time_is_exact():
+    # deterministic growth n0 exp(r t) reaches M at ln(M / n0) / r (hand calculation)
+    model = Model(types=(CellType("S", 0.5, 0.1),), initial={"S": 100})
+    r = simulate(model, engine="ode", stop=StopRules(detection_size=1e6, stop_at_detection=True))
+    assert r.outcome == "detected"
+    assert r.events["detection"] == pytest.approx(math.log(1e4) / 0.4, rel=1e-6)

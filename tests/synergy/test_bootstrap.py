@@ -45,6 +45,9 @@ def test_chunks_and_executor_do_not_change_results(oneil_path):
 
     screen = read_screen(oneil_path)
     whole = score(screen, models="bliss,loewe", bootstrap=5, rng=2).blocks
+    calls = []
     with ThreadPoolExecutor(2) as pool:
-        split = score(screen, models="bliss,loewe", bootstrap=5, rng=2, executor=pool, chunk_size=1).blocks
+        split = score(screen, models="bliss,loewe", bootstrap=5, rng=2, executor=pool, chunk_size=1,
+                      progress=lambda done, total: calls.append((done, total))).blocks
     assert whole.equals(split)
+    assert calls == [(1, 2), (2, 2)]

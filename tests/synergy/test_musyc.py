@@ -96,3 +96,11 @@ def test_parameters_at_bounds_are_flagged(oneil_path):
     effect = effect_model(read_screen(oneil_path).blocks["1"])
     assert effect.at_bound
     assert set(effect.at_bound) <= {"alpha12", "alpha21", "h1", "h2", "c1", "c2", "e0", "e1", "e2", "e3"}
+
+
+def test_effect_model_from_a_musyc_fit_keeps_gamma():
+    fit = fit_musyc(_surface_block(TRUE, sd=0.0, seed=0))
+    effect = effect_model(fit, conc_unit="uM")
+    assert effect.gamma12 == pytest.approx(TRUE["gamma12"], rel=1e-3)
+    # The callable reproduces the generating surface (fraction scale) at an off-grid point.
+    assert float(effect(0.7, 1.3)) == pytest.approx(musyc_surface(0.7, 1.3, TRUE) / 100, abs=1e-4)

@@ -74,6 +74,7 @@ class Inferrer:
     def __init__(self, base) -> None:
         self.base = base
         self._cache: dict[tuple, object] = {}
+        self._targets: dict[str, str] = {}
 
     def derivation(self, alteration, drug: str):
         genes = tuple(getattr(alteration, "genes", ()))
@@ -90,7 +91,9 @@ class Inferrer:
         change = required_change(derived.explanation)
         if not direction_fits(alteration, change):
             return None
-        targets = ", ".join(self.base.drug(drug).targets) or drug
+        targets = self._targets.get(drug)
+        if targets is None:
+            targets = self._targets[drug] = ", ".join(self.base.drug(drug).targets) or drug
         statement = (f"{alteration} -> putative {derived.mechanism} resistance to {drug} "
                      f"(target {targets}): {derived.explanation}")
         return {"mechanism": derived.mechanism, "path": statement}

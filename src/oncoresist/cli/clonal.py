@@ -85,6 +85,27 @@ def _progress(description: str):
         yield update
 
 
+@app.command("simulate")
+def simulate_command(
+    out: Annotated[Path, typer.Option("-o", "--out", help="PyClone-VI input TSV with truth columns (clone, parent_clone, ccf).")],
+    clones: Annotated[int, typer.Option("--clones", help="Number of clones.")] = 5,
+    samples: Annotated[int, typer.Option("--samples", help="Number of samples.")] = 3,
+    mutations: Annotated[int, typer.Option("--mutations", help="Number of mutations.")] = 200,
+    depth: Annotated[float, typer.Option("--depth", help="Mean read depth.")] = 200.0,
+    density: Annotated[str, typer.Option("--density", help="binomial or beta-binomial reads.")] = "binomial",
+    seed: Annotated[int, typer.Option("--seed", help="Random seed.")] = 0,
+) -> None:
+    """Simulate multi-sample read counts from a random clone tree (for testing pipelines)."""
+    from oncoresist import clonal
+
+    truth = clonal.simulate(n_clones=clones, n_samples=samples, n_mutations=mutations, depth=depth,
+                            density=density, rng=seed)
+    provenance = Provenance.create("oncoresist clonal simulate", parameters={
+        "clones": clones, "samples": samples, "mutations": mutations, "depth": depth, "density": density}, seed=seed)
+    write_table(truth.to_frame(), out, provenance=provenance, float_format="%.6g")
+    err_console.print(f"wrote {out}", markup=False, highlight=False)
+
+
 def _read_tree(path: Path) -> dict[int, int]:
     if path.is_dir():
         path = path / "trees.tsv"
@@ -170,6 +191,11 @@ def muller_command(
     if "cellular_prevalence" in frame.columns:
         frame = clonal.read_results(table)
         parents = _read_tree(tree) if tree is not None else clonal.trees(frame).best
+        checked = clonal.check_tree(parents, frame)
+        if not checked.consistent:
+            err_console.print("warning: the tree breaks the sum rule at:", markup=False)
+            for violation in checked.violations:
+                err_console.print(f"  {violation.describe()}", markup=False, highlight=False)
     else:
         frame = read_table(table, required=["time", "clone_id", "parent_id", "size"],
                            types={"time": "float", "size": "float"})

@@ -21,6 +21,9 @@ def _simulate(
     ] = None,
     out: Annotated[Path | None, typer.Option("--out", help="Folder for runs.tsv, summary.tsv, provenance.json.")] = None,
     workers: Annotated[int | None, typer.Option("--workers", help="Worker processes (default: CPU count).")] = None,
+    clone_tables: Annotated[
+        int, typer.Option("--clone-tables", help="Also write the clone tables of the first K patients (with --out).")
+    ] = 0,
 ) -> None:
     """Simulate MODEL.yaml for many patients; print outcome probabilities with standard errors."""
     from oncoresist.evolve import load_scenario, simulate_ensemble
@@ -48,7 +51,7 @@ def _simulate(
 
     try:
         result = simulate_ensemble(scenario.model, scenario.strategy, runs=runs, rng=seed, workers=workers,
-                                   on_progress=progress, **options)
+                                   on_progress=progress, keep=clone_tables if out is not None else 0, **options)
     finally:
         if bar is not None:
             bar.stop()

@@ -16,7 +16,7 @@ from oncoresist._core import (
     write_table,
     write_text_atomic,
 )
-from oncoresist.cli._common import err_console, show_frame, show_json
+from oncoresist.cli._common import console, err_console, show_frame, show_json
 
 app = typer.Typer(
     help="Drug combinations: dose-response fits, synergy scores (HSA, Bliss, Loewe, ZIP, MuSyC).",
@@ -105,7 +105,17 @@ def score_command(
     from oncoresist import synergy
 
     screen = _read(data, response, matrix, drugs, unit)
-    result = synergy.score(screen, models=models, bootstrap=bootstrap, rng=seed)
+    if console.is_terminal:
+        from rich.progress import Progress
+
+        with Progress(console=err_console, transient=True) as bar:
+            task = bar.add_task("scoring blocks", total=len(screen.blocks))
+            result = synergy.score(
+                screen, models=models, bootstrap=bootstrap, rng=seed,
+                progress=lambda done, total: bar.update(task, completed=done),
+            )
+    else:
+        result = synergy.score(screen, models=models, bootstrap=bootstrap, rng=seed)
     chosen = [m.strip() for m in models.split(",") if m.strip()]
     with atomic_output_dir(out) as tmp:
         result.write(tmp)

@@ -48,6 +48,10 @@ class CloneTree:
             {"cluster_id": list(self.parents), "parent_id": list(self.parents.values())}
         ).sort_values("cluster_id", kind="stable").reset_index(drop=True)
 
+    def write(self, path: str | os.PathLike[str]) -> Path:
+        """Write :meth:`to_frame` (``cluster_id parent_id``) as a TSV, atomically."""
+        return write_table(self.to_frame(), path)
+
     def to_newick(self) -> str:
         """The tree in Newick form, the germline root named ``root``."""
 

@@ -16,11 +16,14 @@ empty.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
-from oncoresist._core import InputError
+from oncoresist._core import InputError, write_table
 from oncoresist.clonal._io import ClonalData
 from oncoresist.clonal._likelihood import reference_states
 
@@ -42,6 +45,24 @@ class SimulatedTumour:
     def mutation_ccf(self) -> np.ndarray:
         """True CCF of each mutation in each sample, ``(N, D)``."""
         return self.clone_ccf[self.labels]
+
+    def to_frame(self) -> pd.DataFrame:
+        """PyClone-VI's input layout plus the truth: ``clone``, ``parent_clone``, ``ccf``.
+
+        Extra columns are ignored by PyClone-VI and by :func:`oncoresist.clonal.read_pyclone`
+        (PyClone-VI's own synthetic example carries its truth the same way).
+        """
+        frame = self.data.to_frame()
+        d = len(self.data.samples)
+        clone = np.repeat(self.labels, d)
+        frame["clone"] = clone
+        frame["parent_clone"] = self.parents[clone]
+        frame["ccf"] = self.mutation_ccf.ravel()
+        return frame
+
+    def write(self, path: str | os.PathLike[str]) -> Path:
+        """Write :meth:`to_frame` as a TSV (atomically)."""
+        return write_table(self.to_frame(), path, float_format="%.6g")
 
 
 def random_tree(n_clones: int, rng: np.random.Generator) -> np.ndarray:

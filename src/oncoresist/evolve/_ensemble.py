@@ -7,7 +7,7 @@ import math
 import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -45,12 +45,15 @@ def _row(run: int, result: SimulationResult) -> dict[str, Any]:
 
 
 def _run_chunk(model: Model, strategy: Any, options: dict[str, Any], start: int,
-               seeds: Sequence[np.random.SeedSequence]) -> list[dict[str, Any]]:
-    rows = []
+               seeds: Sequence[np.random.SeedSequence], keep: int = 0
+               ) -> tuple[list[dict[str, Any]], list[SimulationResult]]:
+    rows, kept = [], []
     for offset, seed in enumerate(seeds):
         result = simulate(model, strategy, rng=np.random.default_rng(seed), **options)
         rows.append(_row(start + offset, result))
-    return rows
+        if start + offset < keep:
+            kept.append(result)
+    return rows, kept
 
 
 @dataclass
@@ -67,6 +70,8 @@ class EnsembleResult:
         The model's types.
     seed
         The ensemble seed (children ``SeedSequence(seed).spawn(runs)`` drive the patients).
+    patients
+        Full results (clone tables) of the first ``keep`` patients.
     """
 
     runs: pd.DataFrame
@@ -74,6 +79,7 @@ class EnsembleResult:
     seed: int | None = None
     model_name: str = "model"
     engine: str = "hybrid"
+    patients: list[SimulationResult] = field(default_factory=list)
 
     def probability(self, outcome: str) -> tuple[float, float]:
         """Fraction of patients with ``outcome`` and its binomial standard error."""
@@ -123,7 +129,8 @@ class EnsembleResult:
         return self.runs.copy()
 
     def write(self, path: str | Path, *, provenance: Provenance | None = None) -> Path:
-        """Write ``runs.tsv``, ``summary.tsv`` and ``provenance.json`` into folder ``path``."""
+        """Write ``runs.tsv``, ``summary.tsv``, ``provenance.json`` and the kept patients'
+        folders ``patient_<i>/`` (clone tables) into folder ``path``, atomically."""
         prov = provenance or Provenance.create("oncoresist.evolve.simulate_ensemble", seed=self.seed)
         with atomic_output_dir(path) as tmp:
             self.runs.to_csv(tmp / "runs.tsv", sep="\t", index=False, lineterminator="\n",
@@ -131,6 +138,8 @@ class EnsembleResult:
             self.summary().to_csv(tmp / "summary.tsv", sep="\t", index=False, lineterminator="\n",
                                   float_format="%.10g")
             (tmp / "provenance.json").write_text(json.dumps(prov.to_dict(), indent=2, sort_keys=True) + "\n")
+            for i, patient in enumerate(self.patients):
+                patient.write(tmp / f"patient_{i}", provenance=prov)
         return Path(path)
 
 
@@ -144,6 +153,7 @@ def simulate_ensemble(
     workers: int | None = None,
     chunk_size: int | None = None,
     on_progress: Callable[[int, int], None] | None = None,
+    keep: int = 0,
     **options: Any,
 ) -> EnsembleResult:
     """Simulate ``runs`` independent patients and collect their outcomes.
@@ -167,6 +177,8 @@ def simulate_ensemble(
         Pool size and patients per task.
     on_progress
         Called with (patients done, runs) as chunks finish.
+    keep
+        Keep the full results (clone tables) of the first ``keep`` patients.
     **options
         Passed to :func:`simulate` (engine, stop, decision_interval, ...).
 
@@ -183,6 +195,9 @@ def simulate_ensemble(
     >>> p
     1.0
     """
+    if int(keep) != keep or keep < 0:
+        msg = f"keep must be a whole number >= 0; got {keep!r}"
+        raise InputError(msg, field="keep")
     if int(runs) != runs or runs < 1:
         msg = f"runs must be a whole number >= 1; got {runs!r}"
         raise InputError(msg, field="runs")
@@ -193,11 +208,14 @@ def simulate_ensemble(
         chunk_size = max(1, min(500, math.ceil(runs / (4 * n_workers))))
     chunks = [(start, seeds[start:start + chunk_size]) for start in range(0, runs, chunk_size)]
     rows: list[dict[str, Any]] = []
+    kept: list[SimulationResult] = []
     done = 0
     inline = executor is None and (n_workers == 1 or runs <= chunk_size)
     if inline:
         for start, chunk in chunks:
-            rows.extend(_run_chunk(model, strategy, options, start, chunk))
+            chunk_rows, chunk_kept = _run_chunk(model, strategy, options, start, chunk, keep)
+            rows.extend(chunk_rows)
+            kept.extend(chunk_kept)
             done += len(chunk)
             if on_progress:
                 on_progress(done, runs)
@@ -205,9 +223,12 @@ def simulate_ensemble(
         own = executor is None
         pool = ProcessPoolExecutor(max_workers=n_workers) if own else executor
         try:
-            futures = [pool.submit(_run_chunk, model, strategy, options, start, chunk) for start, chunk in chunks]
+            futures = [pool.submit(_run_chunk, model, strategy, options, start, chunk, keep)
+                       for start, chunk in chunks]
             for future, (_, chunk) in zip(futures, chunks, strict=True):
-                rows.extend(future.result())
+                chunk_rows, chunk_kept = future.result()
+                rows.extend(chunk_rows)
+                kept.extend(chunk_kept)
                 done += len(chunk)
                 if on_progress:
                     on_progress(done, runs)
@@ -217,5 +238,5 @@ def simulate_ensemble(
     frame = pd.DataFrame(rows).sort_values("run").reset_index(drop=True)
     seed = int(rng) if isinstance(rng, int | np.integer) and not isinstance(rng, bool) else None
     return EnsembleResult(runs=frame, type_names=model.type_names, seed=seed, model_name=model.name,
-                          engine=str(options.get("engine", "hybrid")))
+                          engine=str(options.get("engine", "hybrid")), patients=kept)
 

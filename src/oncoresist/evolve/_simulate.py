@@ -508,7 +508,10 @@ def simulate(
                     conc[name] = level
                 dosing_rows.append((t, name, level, float(dosing.boluses.get(name, 0.0))))
             history.append(HistoryEntry(t, t - t_treat0, sizes, obs.total, dosing))
-            wait = dosing.duration if dosing.duration is not None else decision_interval
+            if strategy is None:
+                wait = math.inf  # nothing to decide
+            else:
+                wait = dosing.duration if dosing.duration is not None else decision_interval
             if stop.progression_rule is not None:
                 wait = min(wait, decision_interval)  # the rule is checked at decision times
             next_decision = t + wait

@@ -58,7 +58,7 @@ def _ensure_neighbours(adata, use_rep: str, n_neighbors: int, seed: int) -> None
         raise InputError(msg, field="use_rep")
     have = adata.uns.get("neighbors", {}).get("params", {})
     if "distances" not in adata.obsp or have.get("use_rep") != use_rep or have.get("n_neighbors") != n_neighbors:
-        sc.pp.neighbors(adata, n_neighbors=n_neighbors, use_rep=use_rep, method="gauss",
+        sc.pp.neighbors(adata, n_neighbors=n_neighbors, use_rep=use_rep, method="gauss", transformer="sklearn",
                         random_state=seed)
 
 

@@ -173,7 +173,7 @@ def embed(
     n_pcs
         Principal components kept in ``obsm['X_pca']``.
     n_neighbors
-        k of the kNN graph (exact kNN for small data; connectivities by scanpy's Gaussian
+        k of the kNN graph (exact kNN by scikit-learn, reproducible; connectivities by scanpy's Gaussian
         kernel, which needs no compilation; UMAP uses them as they are).
     exclude_genes
         Genes kept out of the highly variable set, e.g. the drug's target-pathway output
@@ -220,7 +220,7 @@ def embed(
         target.var.loc[excluded, "highly_variable"] = False
     n_comps = min(n_pcs, target.n_obs - 1, n_top - 1)
     sc.pp.pca(target, n_comps=n_comps, mask_var="highly_variable", random_state=seed)
-    sc.pp.neighbors(target, n_neighbors=n_neighbors, use_rep="X_pca", method="gauss",
+    sc.pp.neighbors(target, n_neighbors=n_neighbors, use_rep="X_pca", method="gauss", transformer="sklearn",
                     random_state=seed)
     if umap:
         sc.tl.umap(target, random_state=seed)

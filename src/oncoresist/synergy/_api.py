@@ -315,6 +315,7 @@ def score(
     executor: Executor | None = None,
     chunk_size: int = 500,
     window: bool = True,
+    progress=None,
 ) -> SynergyResult:
     """Score drug combinations with reference models, per well and per block.
 
@@ -343,6 +344,9 @@ def score(
         Blocks per chunk (curve fits of a chunk run as one batch).
     window
         Report the most synergistic 3x3 dose window of each pair.
+    progress
+        Optional callable ``progress(done, total)`` called with the number of blocks scored
+        after each chunk (the CLI draws a progress bar with it on a terminal).
 
     Returns
     -------
@@ -370,11 +374,20 @@ def score(
     if executor is None and len(chunks) > 1:
         own = executor = ProcessPoolExecutor(max_workers=min(len(chunks), os.cpu_count() or 1))
     try:
+        parts, done = [], 0
         if executor is None:
-            parts = [_score_chunk(b, models, bootstrap, s, window) for b, s in chunks]
+            pending = ((b, None) for b, _ in chunks)
         else:
-            futures = [executor.submit(_score_chunk, b, models, bootstrap, s, window) for b, s in chunks]
-            parts = [f.result() for f in futures]
+            pending = ((b, executor.submit(_score_chunk, b, models, bootstrap, s, window)) for b, s in chunks)
+            pending = list(pending)  # submit everything before waiting on the first
+        for (chunk, future), (_, seeds_of_chunk) in zip(pending, chunks, strict=True):
+            if future is None:
+                parts.append(_score_chunk(chunk, models, bootstrap, seeds_of_chunk, window))
+            else:
+                parts.append(future.result())
+            done += len(chunk)
+            if progress is not None:
+                progress(done, len(blocks))
     finally:
         if own is not None:
             own.shutdown()
@@ -485,6 +498,8 @@ class CombinationEffect:
         One-number summary, ``sqrt(alpha12 * alpha21)``.
     block_id, r2
         The block fitted and the fit's R^2.
+    gamma12, gamma21
+        Cooperativity (1 unless built from a MuSyC fit with gamma).
     at_bound
         MuSyC parameters that ended at a fit bound: treat those values as limits, not estimates.
     """
@@ -496,6 +511,8 @@ class CombinationEffect:
     block_id: str = ""
     r2: float = float("nan")
     at_bound: tuple[str, ...] = ()
+    gamma12: float = 1.0
+    gamma21: float = 1.0
 
     @property
     def interaction(self) -> float:
@@ -508,7 +525,7 @@ class CombinationEffect:
         params = {
             "e0": a.e0, "e1": a.emax, "e2": b.emax, "e3": self.e_combined, "h1": a.hill,
             "h2": b.hill, "c1": a.ec50, "c2": b.ec50, "alpha12": self.alpha12,
-            "alpha21": self.alpha21, "gamma12": 1.0, "gamma21": 1.0,
+            "alpha21": self.alpha21, "gamma12": self.gamma12, "gamma21": self.gamma21,
         }
         return musyc_surface(conc1, conc2, params)
 
@@ -520,26 +537,31 @@ class CombinationEffect:
             "alpha12": self.alpha12,
             "alpha21": self.alpha21,
             "e_combined": self.e_combined,
+            "gamma12": self.gamma12,
+            "gamma21": self.gamma21,
             "interaction": self.interaction,
             "r2": self.r2,
             "at_bound": list(self.at_bound),
         }
 
 
-def effect_model(block: Block) -> CombinationEffect:
-    """Fit a pair's combined effect as a callable for simulators (concentrations -> fraction killed).
+def effect_model(source: Block | MusycFit, *, conc_unit: str = "") -> CombinationEffect:
+    """Fitted combined effect of a pair as a callable for simulators (concentrations -> fraction killed).
 
-    Fits MuSyC with cooperativity fixed at 1 (``fit_musyc(block, fit_gamma=False)``) and
-    rescales % inhibition to fractions. The result carries, per drug, ``e0, emax, ec50, hill``
+    From a block, fits MuSyC with cooperativity fixed at 1 (``fit_musyc(block,
+    fit_gamma=False)``); from a :class:`MusycFit`, uses its parameters (gammas included). %
+    inhibition is rescaled to fractions. The result carries, per drug, ``e0, emax, ec50, hill``
     (a Hill/Emax dose-effect) and, for the pair, the potency interaction ``alpha12``,
     ``alpha21`` and the combined maximum ``e_combined``. Fractions outside [0, 1] are kept as
     fitted (a negative e0 means growth above control); clip them where a rate must stay
-    positive.
+    positive. Parameters that ended at a fit bound are listed in ``at_bound``.
 
     Parameters
     ----------
-    block
-        A two-drug block.
+    source
+        A two-drug :class:`Block`, or a :class:`MusycFit` from :func:`fit_musyc`.
+    conc_unit
+        Unit to record when ``source`` is a MusycFit (a block carries its own).
 
     Returns
     -------
@@ -559,11 +581,16 @@ def effect_model(block: Block) -> CombinationEffect:
     >>> round(float(effect(1.0, 0.0)), 2)  # drug 1 alone at its EC50: half of 0.8
     0.4
     """
-    fit = fit_musyc_block(block, fit_gamma=False)
-    unit = block.conc_unit
-    first = DrugEffect(block.drugs[0], unit, fit.e0 / 100, fit.e1 / 100, fit.c1, fit.h1)
-    second = DrugEffect(block.drugs[1], unit, fit.e0 / 100, fit.e2 / 100, fit.c2, fit.h2)
+    if isinstance(source, MusycFit):
+        fit, unit = source, conc_unit
+    elif isinstance(source, Block):
+        fit, unit = fit_musyc_block(source, fit_gamma=False), source.conc_unit
+    else:
+        msg = f"effect_model needs a two-drug Block or a MusycFit; got {type(source).__name__}"
+        raise InputError(msg, field="source")
+    first = DrugEffect(fit.drugs[0], unit, fit.e0 / 100, fit.e1 / 100, fit.c1, fit.h1)
+    second = DrugEffect(fit.drugs[1], unit, fit.e0 / 100, fit.e2 / 100, fit.c2, fit.h2)
     return CombinationEffect(
-        (first, second), fit.alpha12, fit.alpha21, fit.e3 / 100, block_id=block.block_id, r2=fit.r2,
-        at_bound=fit.at_bound,
+        (first, second), fit.alpha12, fit.alpha21, fit.e3 / 100, block_id=fit.block_id, r2=fit.r2,
+        at_bound=fit.at_bound, gamma12=fit.gamma12, gamma21=fit.gamma21,
     )

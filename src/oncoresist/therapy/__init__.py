@@ -10,11 +10,11 @@ builds a simulator model from the knowledge base. A research tool, not for clini
 """
 
 from oncoresist.therapy._compare import Comparison, Settings, compare
-#FROMKB
+from oncoresist.therapy._from_kb import model_from_kb
 from oncoresist.therapy._monitoring import CtDNA, Imaging, Monitoring, ProgressionRule
-#OPT
+from oncoresist.therapy._optimise import Optimisation, optimise
 from oncoresist.therapy._outcomes import cumulative_dose
-#SCEN
+from oncoresist.therapy._scenario import TherapyScenario, load_therapy_scenario
 from oncoresist.therapy._strategies import (
     Adaptive,
     Alternating,
@@ -29,7 +29,7 @@ from oncoresist.therapy._strategies import (
     Strategy,
     controller,
 )
-#ZHANG
+from oncoresist.therapy._zhang2017 import Zhang2017
 
 __all__ = [
     "Adaptive",

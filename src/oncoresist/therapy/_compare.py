@@ -277,6 +277,7 @@ def compare(
     >>> from oncoresist.evolve import CellType, DrugResponse, Drug, Model, StopRules
     >>> m = Model(types=(CellType("S", 0.1, 0.05, (DrugResponse("a", "death", 0.1),)),),
     ...           drugs=(Drug("a"),), initial={"S": 10})
+    >>> from oncoresist.therapy import Continuous, Imaging, Monitoring
     >>> s = Settings(stop=StopRules(detection_size=1e4, time_limit=2000),
     ...              monitoring=Monitoring(Imaging(interval=28, threshold=1e3)))
     >>> c = compare(m, {"on": Continuous("a")}, s, n_patients=5, rng=1)

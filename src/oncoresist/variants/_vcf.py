@@ -13,6 +13,10 @@ structural and copy-number records, one set of alterations per sample.
 - Each sample carrying the allele (genotype, allele depth or allele frequency) gets a row, with
   VAF from ``AF`` or ``AD``, depth from ``DP`` or the sum of ``AD``, and a phase label from
   ``PS`` (phased genotypes) or GATK's ``PID``/``PGT``.
+
+Files without structural records are scanned as bytes by a numba kernel (below); the
+record-by-record cyvcf2 path is used for the others and is the reference the tests compare the
+kernel with.
 """
 
 from __future__ import annotations
@@ -21,7 +25,11 @@ import math
 import re
 from collections.abc import Collection
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
+
+import numba
+import numpy as np
 
 from oncoresist._core.exceptions import InputError
 from oncoresist.variants._readers import RowBuilder, SampleAlterations, parse_cached
@@ -223,28 +231,37 @@ def carrier_values(data: SampleData, allele_index: int, *, structural: bool = Fa
     return vaf, depth, alt_count, haplotype
 
 
+_FORMAT_KEYS = ("GT", "AD", "DP", "AF", "PS", "PID", "PGT", "CN")
+
+
+@lru_cache(maxsize=256)
+def _format_positions(format_text: str) -> tuple[int, ...]:
+    keys = format_text.split(":")
+    return tuple(keys.index(k) if k in keys else -1 for k in _FORMAT_KEYS)
+
+
 def samples_from_text(format_text: str, sample_texts: list[str]) -> list[SampleData]:
     """Per-sample values parsed from a record's FORMAT and sample columns (text)."""
-    keys = format_text.split(":")
+    positions = _format_positions(format_text)
     out = []
     for text in sample_texts:
-        cells = dict(zip(keys, text.split(":"), strict=False))
+        cells = text.split(":")
+        gt, ad, dp, af, ps, pid, pgt, cn = (
+            cells[i] if 0 <= i < len(cells) else None for i in positions
+        )
         data = SampleData()
-        gt = cells.get("GT")
         if gt is not None:
             data.phased = "|" in gt
             data.alleles = [int(a) if a.isdigit() else -1 for a in gt.replace("|", "/").split("/")]
-        ad = cells.get("AD")
         if ad is not None and ad != ".":
             data.ad = [int(c) if c.isdigit() else None for c in ad.split(",")]
-        data.dp = _int_or_none(cells.get("DP"))
-        af = cells.get("AF")
+        data.dp = _int_or_none(dp)
         if af is not None and af != ".":
             data.af = [_float_or_none(x) for x in af.split(",")]
-        data.ps = _int_or_none(cells.get("PS"))
-        data.pid = _text_or_none(cells.get("PID"))
-        data.pgt = _text_or_none(cells.get("PGT"))
-        data.cn = _float_or_none(cells.get("CN"))
+        data.ps = _int_or_none(ps)
+        data.pid = _text_or_none(pid)
+        data.pgt = _text_or_none(pgt)
+        data.cn = _float_or_none(cn)
         out.append(data)
     return out
 
@@ -271,181 +288,175 @@ def _fnv1a(data: bytes) -> int:
     return h
 
 
-def _scan_kernel():
-    import numba
-    import numpy as np
+@numba.njit(cache=True)
+def fnv_kernel(buf, start, end):
+    h = np.uint64(14695981039346656037)
+    for i in range(start, end):
+        h ^= np.uint64(buf[i])
+        h *= np.uint64(1099511628211)
+    return h
 
-    @numba.njit(cache=True)
-    def fnv(buf, start, end):
-        h = np.uint64(14695981039346656037)
-        for i in range(start, end):
-            h ^= np.uint64(buf[i])
-            h *= np.uint64(1099511628211)
-        return h
-
-    @numba.njit(cache=True)
-    def equal(buf, start, end, word):
-        if end - start != len(word):
+@numba.njit(cache=True)
+def equal_bytes(buf, start, end, word):
+    if end - start != len(word):
+        return False
+    for i in range(len(word)):
+        if buf[start + i] != word[i]:
             return False
-        for i in range(len(word)):
-            if buf[start + i] != word[i]:
-                return False
-        return True
+    return True
 
-    @numba.njit(cache=True)
-    def scan(buf, tag, index, n_fields, width, transcript, known, use_known):
-        # index: gene, hgvsp, hgvsc, consequence, canonical, mane, feature (-1: absent)
-        n = 0
-        for i in range(len(buf)):
-            if buf[i] == 10:
-                n += 1
-        if len(buf) > 0 and buf[len(buf) - 1] != 10:
+@numba.njit(cache=True)
+def scan_records(buf, tag, index, n_fields, width, transcript, known, use_known):
+    # index: gene, hgvsp, hgvsc, consequence, canonical, mane, feature (-1: absent)
+    n = 0
+    for i in range(len(buf)):
+        if buf[i] == 10:
             n += 1
-        out = np.full((n, 12), -1, np.int64)
-        want = np.empty(7, np.int64)
-        spans = np.empty((7, 2), np.int64)
-        pos = 0
-        line = 0
-        yes = np.array([89, 69, 83], np.uint8)  # b"YES"
-        while pos < len(buf) and line < n:
-            end = pos
-            while end < len(buf) and buf[end] != 10:
-                end += 1
-            stop = end
-            if stop > pos and buf[stop - 1] == 13:
-                stop -= 1
-            out[line, 0] = pos
-            out[line, 1] = stop
-            if stop == pos:
-                out[line, 2] = EMPTY
-                pos = end + 1
-                line += 1
-                continue
-            col = 0
-            cstart = pos
-            alt_s = alt_e = info_s = info_e = fmt_s = -1
-            for i in range(pos, stop + 1):
-                if i == stop or buf[i] == 9:
-                    if col == 4:
-                        alt_s, alt_e = cstart, i
-                    elif col == 7:
-                        info_s, info_e = cstart, i
-                    elif col == 8:
-                        fmt_s = cstart
-                    col += 1
-                    cstart = i + 1
-            out[line, 11] = fmt_s
-            if col < width:
-                out[line, 2] = SHORT
-                pos = end + 1
-                line += 1
-                continue
-            complex_alt = alt_s < alt_e and buf[alt_s] == 60  # '<'
-            for i in range(alt_s, alt_e):
-                if buf[i] == 44 or buf[i] == 91 or buf[i] == 93:  # , [ ]
-                    complex_alt = True
-            if complex_alt:
-                out[line, 2] = COMPLEX
-                pos = end + 1
-                line += 1
-                continue
-            # the annotation value: TAG=... at the start of INFO or after ';'
-            a_s = -1
-            a_e = -1
-            k = info_s
-            while k < info_e:
-                key_end = k
-                while key_end < info_e and buf[key_end] != 59 and buf[key_end] != 61:
-                    key_end += 1
-                item_end = key_end
-                while item_end < info_e and buf[item_end] != 59:
-                    item_end += 1
-                if key_end < info_e and buf[key_end] == 61 and equal(buf, k, key_end, tag):
-                    a_s = key_end + 1
-                    a_e = item_end
-                    break
-                k = item_end + 1
-            if a_s < 0:
-                out[line, 2] = NO_ANNOTATION
-                pos = end + 1
-                line += 1
-                continue
-            chosen = False
-            first_done = False
-            e = a_s
-            while e <= a_e and not chosen:
-                entry_end = e
-                while entry_end < a_e and buf[entry_end] != 44:
-                    entry_end += 1
-                # split the entry into fields
-                for j in range(7):
-                    spans[j, 0] = -1
-                    spans[j, 1] = -1
-                field = 0
-                fstart = e
-                for i in range(e, entry_end + 1):
-                    if i == entry_end or buf[i] == 124:
-                        for j in range(7):
-                            if index[j] == field:
-                                spans[j, 0] = fstart
-                                spans[j, 1] = i
-                        field += 1
-                        fstart = i + 1
-                if field >= n_fields:
-                    take = False
-                    if len(transcript) > 0:
-                        f_s = spans[6, 0]
-                        f_e = spans[6, 1]
-                        strip = f_e - f_s >= 3 and (
-                            (buf[f_s] == 69 and buf[f_s + 1] == 78 and buf[f_s + 2] == 83)
-                            or (buf[f_s + 2] == 95 and (buf[f_s] == 78 or buf[f_s] == 88)))
-                        if strip:
-                            for i in range(f_s, f_e):
-                                if buf[i] == 46:
-                                    f_e = i
-                                    break
-                        take = equal(buf, f_s, f_e, transcript)
-                    elif index[4] >= 0 or index[5] >= 0:
-                        if index[4] >= 0 and equal(buf, spans[4, 0], spans[4, 1], yes):
-                            take = True
-                        if index[5] >= 0 and spans[5, 1] > spans[5, 0]:
-                            take = True
-                    else:
-                        take = not first_done
-                    first_done = True
-                    if take:
-                        chosen = True
-                        for j in range(4):
-                            out[line, 3 + 2 * j] = spans[j, 0]
-                            out[line, 4 + 2 * j] = spans[j, 1]
-                e = entry_end + 1
-            if not chosen:
-                out[line, 2] = NO_CHOSEN
-            elif out[line, 4] <= out[line, 3]:
-                out[line, 2] = NO_GENE
-            elif use_known:
-                h = fnv(buf, out[line, 3], out[line, 4])
-                at = np.searchsorted(known, h)
-                hit = at < len(known) and known[at] == h
-                out[line, 2] = KEPT if hit else OUTSIDE
-            else:
-                out[line, 2] = KEPT
+    if len(buf) > 0 and buf[len(buf) - 1] != 10:
+        n += 1
+    # field number -> which of the wanted fields it is (-1: not wanted)
+    n_slots = 0
+    for j in range(7):
+        n_slots = max(n_slots, index[j] + 1)
+    slot = np.full(n_slots, -1, np.int64)
+    for j in range(7):
+        if index[j] >= 0:
+            slot[index[j]] = j
+    out = np.full((n, 12), -1, np.int64)
+    spans = np.empty((7, 2), np.int64)
+    pos = 0
+    line = 0
+    yes = np.array([89, 69, 83], np.uint8)  # b"YES"
+    while pos < len(buf) and line < n:
+        end = pos
+        while end < len(buf) and buf[end] != 10:
+            end += 1
+        stop = end
+        if stop > pos and buf[stop - 1] == 13:
+            stop -= 1
+        out[line, 0] = pos
+        out[line, 1] = stop
+        if stop == pos:
+            out[line, 2] = EMPTY
             pos = end + 1
             line += 1
-        return out[:line]
+            continue
+        col = 0
+        cstart = pos
+        alt_s = alt_e = info_s = info_e = fmt_s = -1
+        for i in range(pos, stop + 1):
+            if i == stop or buf[i] == 9:
+                if col == 4:
+                    alt_s, alt_e = cstart, i
+                elif col == 7:
+                    info_s, info_e = cstart, i
+                elif col == 8:
+                    fmt_s = cstart
+                col += 1
+                cstart = i + 1
+        out[line, 11] = fmt_s
+        if col < width:
+            out[line, 2] = SHORT
+            pos = end + 1
+            line += 1
+            continue
+        complex_alt = alt_s < alt_e and buf[alt_s] == 60  # '<'
+        for i in range(alt_s, alt_e):
+            if buf[i] == 44 or buf[i] == 91 or buf[i] == 93:  # , [ ]
+                complex_alt = True
+        if complex_alt:
+            out[line, 2] = COMPLEX
+            pos = end + 1
+            line += 1
+            continue
+        # the annotation value: TAG=... at the start of INFO or after ';'
+        a_s = -1
+        a_e = -1
+        k = info_s
+        while k < info_e:
+            key_end = k
+            while key_end < info_e and buf[key_end] != 59 and buf[key_end] != 61:
+                key_end += 1
+            item_end = key_end
+            while item_end < info_e and buf[item_end] != 59:
+                item_end += 1
+            if key_end < info_e and buf[key_end] == 61 and equal_bytes(buf, k, key_end, tag):
+                a_s = key_end + 1
+                a_e = item_end
+                break
+            k = item_end + 1
+        if a_s < 0:
+            out[line, 2] = NO_ANNOTATION
+            pos = end + 1
+            line += 1
+            continue
+        chosen = False
+        first_done = False
+        e = a_s
+        while e <= a_e and not chosen:
+            entry_end = e
+            while entry_end < a_e and buf[entry_end] != 44:
+                entry_end += 1
+            # split the entry into fields
+            for j in range(7):
+                spans[j, 0] = -1
+                spans[j, 1] = -1
+            field = 0
+            fstart = e
+            for i in range(e, entry_end + 1):
+                if i == entry_end or buf[i] == 124:
+                    if field < n_slots and slot[field] >= 0:
+                        spans[slot[field], 0] = fstart
+                        spans[slot[field], 1] = i
+                    field += 1
+                    fstart = i + 1
+            if field >= n_fields:
+                take = False
+                if len(transcript) > 0:
+                    f_s = spans[6, 0]
+                    f_e = spans[6, 1]
+                    strip = f_e - f_s >= 3 and (
+                        (buf[f_s] == 69 and buf[f_s + 1] == 78 and buf[f_s + 2] == 83)
+                        or (buf[f_s + 2] == 95 and (buf[f_s] == 78 or buf[f_s] == 88)))
+                    if strip:
+                        for i in range(f_s, f_e):
+                            if buf[i] == 46:
+                                f_e = i
+                                break
+                    take = equal_bytes(buf, f_s, f_e, transcript)
+                elif index[4] >= 0 or index[5] >= 0:
+                    if index[4] >= 0 and equal_bytes(buf, spans[4, 0], spans[4, 1], yes):
+                        take = True
+                    if index[5] >= 0 and spans[5, 1] > spans[5, 0]:
+                        take = True
+                else:
+                    take = not first_done
+                first_done = True
+                if take:
+                    chosen = True
+                    for j in range(4):
+                        out[line, 3 + 2 * j] = spans[j, 0]
+                        out[line, 4 + 2 * j] = spans[j, 1]
+            e = entry_end + 1
+        if not chosen:
+            out[line, 2] = NO_CHOSEN
+        elif out[line, 4] <= out[line, 3]:
+            out[line, 2] = NO_GENE
+        elif use_known:
+            h = fnv_kernel(buf, out[line, 3], out[line, 4])
+            at = np.searchsorted(known, h)
+            hit = at < len(known) and known[at] == h
+            out[line, 2] = KEPT if hit else OUTSIDE
+        else:
+            out[line, 2] = KEPT
+        pos = end + 1
+        line += 1
+    return out[:line]
 
-    return scan, fnv
-
-
-_KERNEL = None
 
 
 def _kernel():
-    global _KERNEL
-    if _KERNEL is None:
-        _KERNEL = _scan_kernel()
-    return _KERNEL
-
+    return scan_records, fnv_kernel
 
 class _Reader:
     def __init__(self, path: Path, transcript: str | None,
@@ -479,6 +490,7 @@ class _Reader:
         self.pending_mates: dict[str, tuple[list[str], int]] = {}
         self.incomplete_line = _incomplete_last_line(path)
         self.prefilter = True
+        self._memo: dict[tuple, tuple] = {}
         if self.layout is None and not self.maybe_sv:
             msg = ("has no CSQ (VEP) or ANN (SnpEff) annotation in its header and no "
                    "structural records: annotate it with VEP (--symbol --hgvs --canonical) "
@@ -583,15 +595,13 @@ class _Reader:
                          fields[lay.consequence] if lay.consequence is not None else "",
                          line, samples, allele_index)
 
-    def _chosen(self, gene: str, hgvsp: str, hgvsc: str, consequence: str, line: int,
-                samples, allele_index: int) -> None:
-        """The chosen annotation of one allele: protein change, parse, per-sample rows."""
+    def _interpret(self, gene: str, hgvsp: str, hgvsc: str, consequence: str) -> tuple:
+        """What the chosen annotation of one allele means, independent of the record:
+        ``("row", alteration, text)``, ``("skip", reason)`` or ``("problem", reason, text)``."""
         if not gene:
-            self.builder.skip("annotation without gene symbol")
-            return
+            return ("skip", "annotation without gene symbol")
         if self.keep_gene is not None and not self.keep_gene(gene):
-            self.builder.skip("gene outside the knowledge base")
-            return
+            return ("skip", "gene outside the knowledge base")
         protein = _decode(hgvsp)
         if ":" in protein:
             protein = protein.split(":", 1)[1]
@@ -599,14 +609,26 @@ class _Reader:
             if any(s in consequence for s in _SPLICE) and hgvsc:
                 protein = _decode(hgvsc).split(":", 1)[-1]
             else:
-                self.builder.skip(f"protein unchanged ({consequence or 'no HGVSp'})")
-                return
+                return ("skip", f"protein unchanged ({consequence or 'no HGVSp'})")
         parsed, reason = parse_cached(gene, protein)
         if parsed is None:
-            self.builder.problem(line, reason or f"cannot parse {protein!r}", f"{gene} {protein}")
-            return
-        self._emit(parsed, line, f"{gene} {protein}", samples() if self.samples else None,
-                   allele_index)
+            return ("problem", reason or f"cannot parse {protein!r}", f"{gene} {protein}")
+        return ("row", parsed, f"{gene} {protein}")
+
+    def _apply(self, outcome: tuple, line: int, samples, allele_index: int) -> None:
+        if outcome[0] == "row":
+            self._emit(outcome[1], line, outcome[2], samples() if self.samples else None,
+                       allele_index)
+        elif outcome[0] == "skip":
+            self.builder.skip(outcome[1])
+        else:
+            self.builder.problem(line, outcome[1], outcome[2])
+
+    def _chosen(self, gene: str, hgvsp: str, hgvsc: str, consequence: str, line: int,
+                samples, allele_index: int) -> None:
+        """The chosen annotation of one allele: protein change, parse, per-sample rows."""
+        self._apply(self._interpret(gene, hgvsp, hgvsc, consequence), line, samples,
+                    allele_index)
 
     def _sv_genes(self, v, text: str | None) -> list[str]:
         genes: dict[str, None] = {}
@@ -823,7 +845,7 @@ class _Reader:
             if counts[code]:
                 self.builder.skip(reason, int(counts[code]))
         rows = np.flatnonzero((status == KEPT) | (status == COMPLEX) | (status == SHORT))
-        genes = self.genes
+        memo = self._memo
         for position, row in zip(rows.tolist(), out[rows].tolist(), strict=True):
             line = base + position + 1
             if incomplete and position == last:
@@ -837,20 +859,21 @@ class _Reader:
                     cells = data[row[0]:row[1]].decode().split("\t")
                     self._text_record(cells, line)
                 else:
-                    gene = data[row[3]:row[4]].decode()
-                    if genes is not None and gene not in genes:  # a hash collision
-                        self.builder.skip("gene outside the knowledge base")
-                        continue
+                    # the meaning of (gene, protein change) is worked out once per distinct pair
+                    key = (data[row[3]:row[4]], data[row[5]:row[6]],
+                           data[row[7]:row[8]] if row[7] >= 0 else b"",
+                           data[row[9]:row[10]] if row[9] >= 0 else b"")
+                    outcome = memo.get(key)
+                    if outcome is None:
+                        outcome = self._interpret(*(part.decode() for part in key))
+                        memo[key] = outcome
                     fmt = row[11]
 
                     def samples(fmt=fmt, end=row[1]):
                         cells = data[fmt:end].decode().split("\t")
                         return samples_from_text(cells[0], cells[1:])
 
-                    self._chosen(gene, data[row[5]:row[6]].decode(),
-                                 data[row[7]:row[8]].decode() if row[7] >= 0 else "",
-                                 data[row[9]:row[10]].decode() if row[9] >= 0 else "",
-                                 line, samples, 1)
+                    self._apply(outcome, line, samples, 1)
             except UnicodeDecodeError as exc:
                 self.builder.problem(line, f"record is not UTF-8 text ({exc.reason}); save "
                                      "the file as UTF-8")

@@ -1,0 +1,312 @@
+"""Reading a case file: YAML -> validated :class:`Case`, files checked, tables read.
+
+Every problem becomes one :class:`InputError` naming the case file, the YAML line and the field
+path (``therapy_history[2].end_day``), or the data file and its line.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import yaml
+from pydantic import ValidationError
+
+from oncoresist._core import InputError, read_table
+from oncoresist.case._schema import Case
+
+PathLike = str | os.PathLike[str]
+
+_RECIST = {"CR", "PR", "SD", "PD"}
+
+
+@dataclass(frozen=True)
+class LoadedCase:
+    """A validated case with its files resolved and its tables read.
+
+    Attributes
+    ----------
+    case
+        The validated case-file model.
+    path
+        The case file.
+    files
+        Role -> absolute path of every input file (``sequencing[0]``, ``ctdna``, ...).
+    drugs
+        Every drug name of the case mapped to its canonical knowledge-base name.
+    ctdna
+        The serial ctDNA table of this patient (``oncoresist.ctdna.read_samples`` columns), or None.
+    normals
+        The panel of normals, or None.
+    imaging
+        ``day result burden`` (burden may be missing), or None.
+    """
+
+    case: Case
+    path: Path
+    files: dict[str, Path] = field(default_factory=dict)
+    drugs: dict[str, str] = field(default_factory=dict)
+    ctdna: pd.DataFrame | None = None
+    normals: pd.DataFrame | None = None
+    imaging: pd.DataFrame | None = None
+
+    @property
+    def input_files(self) -> list[Path]:
+        """The case file and every data file, for provenance hashes."""
+        return [self.path, *self.files.values()]
+
+    def canonical(self, drugs: list[str]) -> list[str]:
+        """Canonical names of ``drugs``."""
+        return [self.drugs[d] for d in drugs]
+
+
+def _yaml_node_line(root: Any, loc: tuple) -> int | None:
+    """1-based line of the YAML node at ``loc`` (the deepest node found on the way)."""
+    node, line = root, None
+    for key in loc:
+        if node is None:
+            break
+        line = node.start_mark.line + 1
+        if isinstance(node, yaml.MappingNode):
+            match = [v for k, v in node.value if getattr(k, "value", None) == key]
+            if not match:
+                # the key is absent (missing field) or refused: point at the key itself if present
+                keys = [k for k, _ in node.value if getattr(k, "value", None) == key]
+                node = keys[0] if keys else None
+                if node is not None:
+                    line = node.start_mark.line + 1
+                break
+            key_node = next(k for k, v in node.value if getattr(k, "value", None) == key)
+            line = key_node.start_mark.line + 1
+            node = match[0]
+        elif isinstance(node, yaml.SequenceNode) and isinstance(key, int) and key < len(node.value):
+            node = node.value[key]
+            line = node.start_mark.line + 1
+        else:
+            break
+    return line
+
+
+def _field_path(loc: tuple) -> str:
+    text = ""
+    for part in loc:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        else:
+            text += ("." if text else "") + str(part)
+    return text
+
+
+def _validation_error(exc: ValidationError, path: Path, root: Any) -> InputError:
+    err = exc.errors(include_url=False)[0]
+    loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-")))
+    where = _field_path(loc) or "(top level)"
+    kind = err["type"]
+    if kind == "extra_forbidden":
+        text = f"unknown field {where!r}; check its spelling (docs/case.md lists the fields)"
+    elif kind == "missing":
+        text = f"{where}: required field is missing"
+    else:
+        message = str(err["msg"]).removeprefix("Value error, ")
+        text = f"{where}: {message} (found {err.get('input')!r})" if kind != "value_error" else f"{where}: {message}"
+    more = len(exc.errors()) - 1
+    if more:
+        text += f" (and {more} more problem{'s' if more > 1 else ''} after this one is fixed)"
+    return InputError(text, path=path, line=_yaml_node_line(root, loc) if root is not None else None,
+                      field=where)
+
+
+def parse_case_text(text: str, path: Path) -> Case:
+    """Validate YAML text as a case file (no files are touched)."""
+    try:
+        root = yaml.compose(text)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        msg = f"is not valid YAML: {getattr(exc, 'problem', exc)}; fix the syntax"
+        raise InputError(msg, path=path, line=None if mark is None else mark.line + 1) from None
+    if not isinstance(data, dict):
+        msg = "must be a YAML mapping of fields (pseudonym:, disease:, ...); see docs/case.md"
+        raise InputError(msg, path=path)
+    try:
+        return Case.model_validate(data)
+    except ValidationError as exc:
+        raise _validation_error(exc, path, root) from None
+
+
+def _resolve(root: Path, text: str, where: str, case_path: Path, root_node: Any, loc: tuple) -> Path:
+    target = Path(text)
+    target = target if target.is_absolute() else (root / target)
+    if not target.is_file():
+        line = _yaml_node_line(root_node, loc)
+        msg = (
+            f"{where}: file {text!r} does not exist (looked for {target}); paths are relative to "
+            "the case file's folder"
+        )
+        raise InputError(msg, path=case_path, line=line, field=where)
+    return target.resolve()
+
+
+def _check_drugs(case: Case, case_path: Path, root_node: Any) -> dict[str, str]:
+    from oncoresist.kb import get_drug
+
+    names: dict[str, str] = {}
+    places: list[tuple[str, tuple]] = []
+    for i, line in enumerate(case.therapy_history):
+        places += [(d, ("therapy_history", i, "drugs", j)) for j, d in enumerate(line.drugs)]
+    for i, spec in enumerate(case.strategies):
+        places += [(d, ("strategies", i, "drugs", j)) for j, d in enumerate(spec.drugs)]
+    places += [(d, ("forecast", "drug_cost_per_day", d)) for d in case.forecast.drug_cost_per_day]
+    for drug, loc in places:
+        if drug in names:
+            continue
+        try:
+            names[drug] = get_drug(drug).name
+        except InputError as exc:
+            where = _field_path(loc)
+            msg = f"{where}: {exc.message}"
+            raise InputError(msg, path=case_path, line=_yaml_node_line(root_node, loc), field=where) from None
+    return names
+
+
+def _read_ctdna(path: Path, patient_id: str | None, case_path: Path, root_node: Any) -> pd.DataFrame:
+    from oncoresist.ctdna import read_samples
+
+    frame = read_samples(path)
+    patients = sorted(frame["patient_id"].astype(str).unique())
+    if patient_id is not None:
+        frame = frame[frame["patient_id"].astype(str) == patient_id]
+        if frame.empty:
+            msg = (
+                f"ctdna.patient_id: no rows of {path.name} have patient_id {patient_id!r}; "
+                f"the table holds {patients[:10]}"
+            )
+            raise InputError(msg, path=case_path, line=_yaml_node_line(root_node, ("ctdna", "patient_id")),
+                             field="ctdna.patient_id")
+    elif len(patients) > 1:
+        msg = (
+            f"ctdna: {path.name} holds {len(patients)} patients ({', '.join(patients[:5])}...); "
+            "add ctdna.patient_id to choose this case's rows"
+        )
+        raise InputError(msg, path=case_path, line=_yaml_node_line(root_node, ("ctdna",)), field="ctdna")
+    if frame.empty:
+        msg = "has no sample rows; a ctDNA table needs at least one sample"
+        raise InputError(msg, path=path)
+    return frame.reset_index(drop=True)
+
+
+def _read_imaging(path: Path) -> pd.DataFrame:
+    frame = read_table(path, required=["day"], types={"day": "int", "burden": "float", "result": "str"})
+    if "result" not in frame.columns and "burden" not in frame.columns:
+        msg = "needs a 'result' (RECIST CR/PR/SD/PD) or a 'burden' column beside 'day'"
+        raise InputError(msg, path=path, line=1)
+    if "result" not in frame.columns:
+        frame["result"] = None
+    if "burden" not in frame.columns:
+        frame["burden"] = float("nan")
+    for row in frame.itertuples():
+        if pd.isna(row.day):
+            msg = "day is empty; every imaging row needs the day of the scan"
+            raise InputError(msg, path=path, line=int(row._line), field="day")
+        result = row.result
+        if result is not None and not pd.isna(result) and str(result).upper() not in _RECIST:
+            msg = f"result must be one of CR, PR, SD, PD (RECIST 1.1); found {result!r}"
+            raise InputError(msg, path=path, line=int(row._line), field="result")
+        if not pd.isna(row.burden) and row.burden <= 0:
+            msg = f"burden must be > 0 (sum of longest diameters); found {row.burden}"
+            raise InputError(msg, path=path, line=int(row._line), field="burden")
+    days = frame["day"].astype(int)
+    repeated = frame.loc[days.duplicated(keep=False), "_line"].tolist()
+    if repeated:
+        msg = f"two scans on the same day (lines {repeated}); keep one row per day"
+        raise InputError(msg, path=path, line=int(repeated[1]), field="day")
+    frame["day"] = days
+    frame["result"] = frame["result"].map(lambda r: None if r is None or pd.isna(r) else str(r).upper())
+    return frame.sort_values("day").reset_index(drop=True)[["day", "result", "burden", "_line"]]
+
+
+def _check_dates(loaded: LoadedCase, case_path: Path, root_node: Any) -> None:
+    """Observations must make sense against the therapy history."""
+    case = loaded.case
+    first = case.therapy_history[0].start_day
+    frames = [("ctdna", loaded.ctdna), ("imaging", loaded.imaging)]
+    for role, frame in frames:
+        if frame is None:
+            continue
+        before = frame[frame["day"].astype(int) < first - 3650]
+        if len(before):
+            row = before.iloc[0]
+            msg = (
+                f"day {int(row['day'])} is more than 10 years before the first therapy line "
+                f"(day {first}); days must be counted from the same day 0 as therapy_history"
+            )
+            raise InputError(msg, path=loaded.files[role], line=int(row["_line"]), field="day")
+    last_obs = max(
+        [int(f["day"].max()) for _, f in frames if f is not None] + [s.day for s in case.sequencing] + [first]
+    )
+    if case.therapy_history[-1].end_day is None and case.therapy_history[-1].start_day > last_obs:
+        # A current line that starts after every observation cannot be calibrated; likely a typo.
+        line = _yaml_node_line(root_node, ("therapy_history", len(case.therapy_history) - 1, "start_day"))
+        msg = (
+            f"therapy_history[{len(case.therapy_history) - 1}].start_day: the ongoing line starts on "
+            f"day {case.therapy_history[-1].start_day}, after the last observation (day {last_obs}); "
+            "check the day numbering"
+        )
+        raise InputError(msg, path=case_path, line=line, field="therapy_history.start_day")
+    for i, seq in enumerate(case.sequencing):
+        if seq.day > last_obs:
+            continue
+        if seq.day < first - 3650:
+            line = _yaml_node_line(root_node, ("sequencing", i, "day"))
+            msg = (
+                f"sequencing[{i}].day: day {seq.day} is more than 10 years before the first therapy "
+                f"line (day {first}); days must be counted from the same day 0 as therapy_history"
+            )
+            raise InputError(msg, path=case_path, line=line, field=f"sequencing[{i}].day")
+
+
+def load_case_file(path: PathLike) -> LoadedCase:
+    """Read, validate and resolve a case file; read its tables (see :func:`oncoresist.case.load_case`)."""
+    case_path = Path(path)
+    if not case_path.is_file():
+        msg = "does not exist or is not a file; give the path of a case YAML file"
+        raise InputError(msg, path=case_path)
+    try:
+        text = case_path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        msg = "is not UTF-8 text; save the case file as UTF-8"
+        raise InputError(msg, path=case_path) from None
+    case = parse_case_text(text, case_path)
+    root_node = yaml.compose(text)
+    root = case_path.resolve().parent
+    files: dict[str, Path] = {}
+    for i, seq in enumerate(case.sequencing):
+        files[f"sequencing[{i}]"] = _resolve(root, seq.path, f"sequencing[{i}].path", case_path, root_node,
+                                             ("sequencing", i, "path"))
+    if case.ctdna is not None:
+        files["ctdna"] = _resolve(root, case.ctdna.path, "ctdna.path", case_path, root_node, ("ctdna", "path"))
+        if case.ctdna.normals is not None:
+            files["normals"] = _resolve(root, case.ctdna.normals, "ctdna.normals", case_path, root_node,
+                                        ("ctdna", "normals"))
+    if case.clonal is not None:
+        files["clonal"] = _resolve(root, case.clonal.path, "clonal.path", case_path, root_node, ("clonal", "path"))
+    if case.imaging is not None:
+        files["imaging"] = _resolve(root, case.imaging.path, "imaging.path", case_path, root_node,
+                                    ("imaging", "path"))
+    drugs = _check_drugs(case, case_path, root_node)
+    ctdna = normals = imaging = None
+    if "ctdna" in files:
+        ctdna = _read_ctdna(files["ctdna"], case.ctdna.patient_id, case_path, root_node)
+    if "normals" in files:
+        from oncoresist.ctdna import read_normals
+
+        normals = read_normals(files["normals"])
+    if "imaging" in files:
+        imaging = _read_imaging(files["imaging"])
+    loaded = LoadedCase(case=case, path=case_path.resolve(), files=files, drugs=drugs, ctdna=ctdna,
+                        normals=normals, imaging=imaging)
+    _check_dates(loaded, case_path, root_node)
+    return loaded
