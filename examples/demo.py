@@ -5,11 +5,18 @@ Each section uses only the public API, on data shipped in the package or in exam
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 import pandas as pd
 from rich.console import Console
 from rich.table import Table
 
-from oncoresist import RESEARCH_USE_STATEMENT, kb
+from oncoresist import RESEARCH_USE_STATEMENT, ctdna, kb
+from oncoresist.annotate import annotate
+
+EXAMPLES = Path(__file__).parent
+OUT = Path("demo_out")
 
 console = Console(width=120)
 EVIDENCE_ORDER = "ABCDE"
@@ -47,10 +54,50 @@ def resistance_landscape(drugs: list[str], disease: str) -> None:
         console.print(table)
 
 
+def plasma_at_progression() -> None:
+    """Annotate a plasma VCF (VEP CSQ) taken at progression on osimertinib after erlotinib."""
+    console.rule("[bold]Plasma sample at progression on osimertinib (VCF with VEP CSQ)")
+    result = annotate(
+        EXAMPLES / "egfr_annotate" / "plasma_progression_osimertinib.vcf",
+        therapy="osimertinib",
+        history="erlotinib",
+        disease="non-small cell lung cancer",
+    )
+    sys.stdout.write(result.summary())
+    out = result.write(OUT / "annotation.tsv")
+    console.print(f"annotation table: {out}")
+
+
+def serial_ctdna() -> None:
+    """Serial ctDNA of three synthetic patients: T790M on erlotinib, then C797S on osimertinib."""
+    console.rule("[bold]Serial ctDNA: emerging resistance before imaging")
+    data = EXAMPLES / "egfr_ctdna" / "data"
+    result = ctdna.track(
+        data / "samples.tsv",
+        normals=data / "normals.tsv",
+        therapy=data / "therapy.tsv",
+        imaging=data / "imaging.tsv",
+    )
+    result.write(OUT / "ctdna")
+    for row in result.events[result.events["event"] == "emergence"].itertuples(index=False):
+        console.print(
+            f"{row.patient_id}: {row.annotation} (first detected day {row.day:g}, "
+            f"confirmed day {row.confirmed_day:g})"
+        )
+    for row in result.summary.dropna(subset=["lead_time_days"]).itertuples(index=False):
+        console.print(
+            f"{row.patient_id} on {row.drugs}: molecular progression "
+            f"{row.lead_time_days:g} days before imaging"
+        )
+    console.print(f"calls, events, kinetics and plots: {OUT / 'ctdna'}")
+
+
 def main() -> None:
     console.print(f"[italic]{RESEARCH_USE_STATEMENT}")
     pd.set_option("display.width", 120)
     resistance_landscape(["erlotinib", "osimertinib"], "non-small cell lung cancer")
+    plasma_at_progression()
+    serial_ctdna()
 
 
 if __name__ == "__main__":

@@ -26,7 +26,9 @@ def test_track_writes_events_kinetics_and_plots(data_dir, tmp_path):
     events = pd.read_csv(out / "events.tsv", sep="\t")
     assert {"patient_id", "gene", "alteration", "event", "day", "evidence", "annotation"} <= set(events.columns)
     emergence = events[events["event"] == "emergence"]
-    assert emergence["annotation"].tolist() == ["EGFR p.T790M emerging on erlotinib"]
+    # The knowledge base's curated rule CUR-EGFR-T790M-1G2G (PMID:15737014): T790M is
+    # on-target resistance to first-generation EGFR TKIs.
+    assert emergence["annotation"].tolist() == ["EGFR p.T790M emerging on erlotinib: on-target resistance"]
     assert (out / "kinetics.tsv").exists()
     assert (out / "plots" / "P001.png").stat().st_size > 1000
     # Same input, same bytes (plots included).

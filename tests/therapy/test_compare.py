@@ -91,7 +91,23 @@ def test_zhang2017_adaptive_beats_continuous_with_less_drug():
 
 def test_unknown_drug_in_python_api():
     from oncoresist._core.exceptions import InputError
+    from oncoresist.evolve import StopRules
     from oncoresist.therapy import Continuous, Zhang2017
 
     with pytest.raises(InputError, match="strategy 'x' gives unknown drug 'docetaxel'"):
-        compare(Zhang2017(), {"x": Continuous("docetaxel")}, Settings(), n_patients=1)
+        compare(Zhang2017(), {"x": Continuous("docetaxel")}, Settings(stop=StopRules(time_limit=100)), n_patients=1)
+    with pytest.raises(InputError, match="a comparison needs a finite follow-up"):
+        compare(Zhang2017(), {"x": Continuous("abiraterone")}, Settings(), n_patients=1)
+
+
+def test_results_do_not_depend_on_workers():
+    from oncoresist.evolve import StopRules
+    from oncoresist.therapy import Combination, Imaging, Monitoring, model_from_kb
+
+    model = model_from_kb(["erlotinib", "osimertinib"], ["EGFR T790M"])
+    settings = Settings(stop=StopRules(detection_size=1e6, time_limit=400),
+                        monitoring=Monitoring(Imaging(interval=28, threshold=1e5)))
+    strategies = {"both": Combination({"erlotinib": 1, "osimertinib": 1})}
+    one = compare(model, strategies, settings, n_patients=4, rng=9, workers=1)
+    two = compare(model, strategies, settings, n_patients=4, rng=9, workers=2)
+    assert one.patients.equals(two.patients)

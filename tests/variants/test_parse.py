@@ -318,3 +318,18 @@ def test_non_text_input_is_a_parse_error():
         parse_alteration("EGFR", None)
     with pytest.raises(ParseError, match="got list and str"):
         parse_alteration(["EGFR"], "T790M")
+
+
+@pytest.mark.parametrize(
+    ("gene", "text", "expected"),
+    [
+        # A fusion written in the gene column reads as it does in the text (annotation TSVs).
+        ("BCR-ABL1", "T315I", "BCR::ABL1 fusion + ABL1 p.T315I"),
+        ("BCR-ABL", "T315I", "BCR::ABL1 fusion + ABL1 p.T315I"),
+        ("EML4-ALK", "fusion", "EML4::ALK fusion"),
+        # Hyphenated HGNC symbols are genes, not fusions.
+        ("NKX2-1", "amplification", "NKX2-1 amplification"),
+    ],
+)
+def test_fusion_in_gene_column(gene, text, expected):
+    assert str(parse_alteration(gene, text)) == expected

@@ -76,6 +76,18 @@ class CalibrationResult:
     method: str = "smc"
     n_observations: int = 0
     priors: dict = field(default_factory=dict)
+    box: Box | None = field(default=None, repr=False)
+
+    def prior_ranges(self) -> pd.DataFrame:
+        """Each parameter's prior range: ``parameter low high log_scale``."""
+        box = self.box
+        rows = []
+        for k, name in enumerate(self.draws.columns):
+            log = bool(box.log_scale[k])
+            lo, hi = (float(np.exp(box.low[k])), float(np.exp(box.high[k]))) if log else \
+                (float(box.low[k]), float(box.high[k]))
+            rows.append({"parameter": name, "low": lo, "high": hi, "log_scale": log})
+        return pd.DataFrame(rows)
 
     @property
     def day0(self) -> float:
@@ -173,7 +185,7 @@ def calibrate_model(
             msg = f"the therapy history gives {unknown}, which the model does not know ({list(model.drugs)})"
             raise InputError(msg, field="history")
     data: PatientData = patient_data(model, segments, ctdna, imaging, error_rate=settings.error_rate,
-                                     imaging_sd=settings.imaging_sd)
+                                     imaging_sd=settings.imaging_sd, overdispersion=settings.overdispersion)
     box = prior_box(model, settings)
     names = list(model.parameter_names)
     priors = {
@@ -187,13 +199,13 @@ def calibrate_model(
         draws = _prior_draws(box, settings.particles, gen)
         return CalibrationResult(model=model, segments=tuple(segments), draws=pd.DataFrame(draws, columns=names),
                                  log_evidence=float("nan"), method="prior", n_observations=data.n_observations,
-                                 priors=priors)
+                                 priors=priors, box=box)
     n_chunks = chunks if chunks is not None else (getattr(executor, "_max_workers", 1) if executor else 1)
     draws, log_evidence, trace = smc(box, data, particles=settings.particles, min_steps=settings.mcmc_steps,
                                      rng=gen, executor=executor, chunks=max(1, int(n_chunks)))
     return CalibrationResult(model=model, segments=tuple(segments), draws=pd.DataFrame(draws, columns=names),
                              log_evidence=log_evidence, trace=tuple(trace), method="smc",
-                             n_observations=data.n_observations, priors=priors)
+                             n_observations=data.n_observations, priors=priors, box=box)
 
 
 def _prior_draws(box: Box, n: int, gen: np.random.Generator) -> np.ndarray:

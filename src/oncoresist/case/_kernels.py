@@ -67,12 +67,23 @@ def allele_fractions(theta: np.ndarray, logn: np.ndarray, carriers: np.ndarray) 
     return 0.5 * tf * carried / total
 
 
-def binomial_loglik(af: np.ndarray, alt: np.ndarray, depth: np.ndarray, error: float) -> np.ndarray:
-    """Sum over rows of the binomial log-likelihood with a symmetric per-read error rate."""
+def binomial_loglik(af: np.ndarray, alt: np.ndarray, depth: np.ndarray, error: float,
+                    rho: float = 0.0) -> np.ndarray:
+    """Sum over rows of the (beta-)binomial log-likelihood with a symmetric per-read error rate.
+
+    ``rho = 0``: binomial. ``rho > 0``: beta-binomial with mean ``p`` and intra-class
+    correlation ``rho`` (``alpha = p (1 - rho) / rho``, ``beta = (1 - p) (1 - rho) / rho``).
+    """
     p = af * (1.0 - error) + (1.0 - af) * error
     p = np.clip(p, 1e-15, 1.0 - 1e-15)
     const = gammaln(depth + 1) - gammaln(alt + 1) - gammaln(depth - alt + 1)
-    return (const[None, :] + alt[None, :] * np.log(p) + (depth - alt)[None, :] * np.log1p(-p)).sum(axis=1)
+    if rho <= 0:
+        return (const[None, :] + alt[None, :] * np.log(p) + (depth - alt)[None, :] * np.log1p(-p)).sum(axis=1)
+    scale = (1.0 - rho) / rho
+    a, b = p * scale, (1.0 - p) * scale
+    terms = (gammaln(alt[None, :] + a) + gammaln((depth - alt)[None, :] + b) - gammaln(depth[None, :] + scale)
+             + gammaln(scale) - gammaln(a) - gammaln(b))
+    return (const[None, :] + terms).sum(axis=1)
 
 
 def imaging_loglik(logn: np.ndarray, log_burden: np.ndarray, sd: float) -> np.ndarray:

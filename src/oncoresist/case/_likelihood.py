@@ -58,6 +58,7 @@ class PatientData:
     log_burden: np.ndarray
     error_rate: float
     imaging_sd: float
+    overdispersion: float = 0.0
 
     @property
     def n_observations(self) -> int:
@@ -73,6 +74,7 @@ def patient_data(
     *,
     error_rate: float,
     imaging_sd: float,
+    overdispersion: float = 0.0,
 ) -> PatientData:
     """Arrays of one patient's observations for :func:`loglik`.
 
@@ -99,7 +101,7 @@ def patient_data(
         day0=day0, starts=starts, ends=ends, killed=killed,
         ctdna_overlap=overlap_matrix(days, starts, ends, day0), carriers=carriers, alt=alt, depth=depth,
         imaging_overlap=overlap_matrix(scan_days, starts, ends, day0), log_burden=log_burden,
-        error_rate=error_rate, imaging_sd=imaging_sd,
+        error_rate=error_rate, imaging_sd=imaging_sd, overdispersion=overdispersion,
     )
 
 
@@ -110,7 +112,7 @@ def loglik(theta: np.ndarray, data: PatientData) -> np.ndarray:
     if data.alt.size:
         logn = log_sizes(theta, data.killed, data.ctdna_overlap)
         af = allele_fractions(theta, logn, data.carriers)
-        total += binomial_loglik(af, data.alt, data.depth, data.error_rate)
+        total += binomial_loglik(af, data.alt, data.depth, data.error_rate, data.overdispersion)
     if data.log_burden.size >= 2:
         logn = log_sizes(theta, data.killed, data.imaging_overlap)
         total += imaging_loglik(logn, data.log_burden, data.imaging_sd)

@@ -207,17 +207,17 @@ def _read_imaging(path: Path) -> pd.DataFrame:
         frame["result"] = None
     if "burden" not in frame.columns:
         frame["burden"] = float("nan")
-    for row in frame.itertuples():
+    for row in frame.rename(columns={"_line": "line_number"}).itertuples():
         if pd.isna(row.day):
             msg = "day is empty; every imaging row needs the day of the scan"
-            raise InputError(msg, path=path, line=int(row._line), field="day")
+            raise InputError(msg, path=path, line=int(row.line_number), field="day")
         result = row.result
         if result is not None and not pd.isna(result) and str(result).upper() not in _RECIST:
             msg = f"result must be one of CR, PR, SD, PD (RECIST 1.1); found {result!r}"
-            raise InputError(msg, path=path, line=int(row._line), field="result")
+            raise InputError(msg, path=path, line=int(row.line_number), field="result")
         if not pd.isna(row.burden) and row.burden <= 0:
             msg = f"burden must be > 0 (sum of longest diameters); found {row.burden}"
-            raise InputError(msg, path=path, line=int(row._line), field="burden")
+            raise InputError(msg, path=path, line=int(row.line_number), field="burden")
     days = frame["day"].astype(int)
     repeated = frame.loc[days.duplicated(keep=False), "_line"].tolist()
     if repeated:

@@ -211,6 +211,7 @@ class Calibration(_Strict):
     mcmc_steps: int = Field(default=4, ge=1, le=50)
     error_rate: float = Field(default=1e-4, ge=0, lt=0.05)
     imaging_sd: float = Field(default=0.1, gt=0, le=2)
+    overdispersion: float = Field(default=0.0, ge=0, lt=0.5)
     priors: Priors = Priors()
 
 

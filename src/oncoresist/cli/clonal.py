@@ -13,7 +13,7 @@ from typing import Annotated
 import typer
 
 from oncoresist._core import InputError, Provenance, read_table, write_table
-from oncoresist.cli._common import console, err_console, show_frame
+from oncoresist.cli._common import err_console, show_frame
 
 app = typer.Typer(
     help="Clonal deconvolution (PyClone-VI formats), clone trees and Muller plots.",
@@ -128,11 +128,10 @@ def tree_command(
 
     search = clonal.trees(results, tolerance=tolerance, margin=margin, max_trees=max_trees)
     search.write(out)
-    console.print(f"best tree: {search.best.to_newick()}", markup=False, highlight=False)
-    console.print(
+    typer.echo(f"best tree: {search.best.to_newick()}")
+    typer.echo(
         f"{len(search.trees)} tree(s) within {margin} of the best; {search.n_consistent} consistent tree(s) found"
-        + ("" if search.complete else " (search budget exhausted)"),
-        markup=False, highlight=False,
+        + ("" if search.complete else " (search budget exhausted)")
     )
     if not search.best.consistent:
         err_console.print("warning: no tree satisfies the sum rule; the best tree breaks it at:", markup=False)

@@ -97,7 +97,7 @@ def muller(
         color = colors.get(clone, palette(i % 20))
         ax.fill_between(
             part["time"].to_numpy(dtype=float), part["lower"].to_numpy(dtype=float),
-            part["upper"].to_numpy(dtype=float), color=color, linewidth=0.3, edgecolor="white",
+            part["upper"].to_numpy(dtype=float), color=color, linewidth=0,
             label=f"clone {clone}",
         )
     top = float(np.nanmax(bands["upper"])) if len(bands) else 1.0

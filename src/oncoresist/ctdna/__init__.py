@@ -330,8 +330,9 @@ def track(
         Panel of normals (used when ``samples`` is not already a :class:`CallResult`).
     annotator
         ``annotator(gene, alteration, drugs) -> str`` annotating each emerging variant in the
-        context of the drugs given on its first detection; by default the context alone
-        (``"EGFR p.C797S emerging on osimertinib"``).
+        context of the drugs given on its first detection; by default the knowledge base's
+        reading through :func:`oncoresist.annotate.annotate`
+        (``"EGFR p.C797S emerging on osimertinib: on-target resistance"``).
     rules
         Event rules (consecutive detections, strong evidence, response and progression).
     alpha, background, specificity, default_error_rate
@@ -354,7 +355,7 @@ def track(
     >>> result = track(table, therapy=therapy, default_error_rate=1e-4)
     >>> row = result.events.query("event == 'emergence'").iloc[0]
     >>> (row["day"], row["confirmed_day"], row["annotation"])
-    (np.float64(60.0), np.float64(90.0), 'EGFR p.C797S emerging on osimertinib')
+    (np.float64(60.0), np.float64(90.0), 'EGFR p.C797S emerging on osimertinib: on-target resistance')
     """
     rules = rules or EventRules()
     if isinstance(samples, CallResult):
@@ -374,7 +375,7 @@ def track(
     parameters.update({
         "consecutive": rules.consecutive, "strong_p": rules.strong_p,
         "response_declines": list(rules.response_declines), "progression_fold": rules.progression_fold,
-        "annotator": getattr(annotator, "__qualname__", repr(annotator)) if annotator else "context",
+        "annotator": getattr(annotator, "__qualname__", repr(annotator)) if annotator else "resistance_annotation",
     })
     return TrackResult(
         calls=result.calls, sample_tests=result.sample_tests, background=result.background,

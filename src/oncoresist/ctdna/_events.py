@@ -269,7 +269,8 @@ def call_events(calls: pd.DataFrame, *, rules: EventRules, therapy: pd.DataFrame
                 imaging: pd.DataFrame | None = None,
                 annotator: Annotator | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Events table and per-patient summary from the per-variant calls."""
-    annotator = annotator or context_annotation
+    if annotator is None:
+        from oncoresist.ctdna._annotation import resistance_annotation as annotator
     lines = TherapyIndex(therapy)
     ordered = calls.sort_values(["patient_id", "variant", "day"], kind="stable").reset_index(drop=True)
     pid = ordered["patient_id"].to_numpy(object)

@@ -35,7 +35,7 @@ from oncoresist._core.exceptions import InputError
 from oncoresist.privacy import ConsentError, DataUse, PseudonymKey, load_key
 from oncoresist.store import _audit, _cohort
 from oncoresist.store._cohort import CohortResult
-from oncoresist.store._connect import StoreLockedError, open_store, run, schema_version
+from oncoresist.store._connect import StoreLockedError, one, open_store, run, schema_version
 from oncoresist.store._ingest import IngestResult, ingest
 from oncoresist.store._records import PatientRecord
 from oncoresist.store._schema import PATIENT_TABLES, SCHEMA_VERSION, TABLES
@@ -589,8 +589,7 @@ def forget_patient(
         run(con, "BEGIN TRANSACTION")
         try:
             for table in [*PATIENT_TABLES, "ingestions", "patients"]:
-                n = con.execute(f'SELECT count(*) FROM "{table}" WHERE patient = ?', [patient]
-                                ).fetchone()[0]
+                n = one(con, f'SELECT count(*) FROM "{table}" WHERE patient = ?', [patient])[0]
                 run(con, f'DELETE FROM "{table}" WHERE patient = ?', [patient])
                 removed += int(n)
             _audit.append(con, command="oncoresist store forget", parameters={"reason": reason},
@@ -626,8 +625,8 @@ def store_info(db: PathLike, *, wait: float = 0.0) -> dict:
     """
     with open_store(db, write=False, wait=wait) as con:
         version = schema_version(con)
-        key_row = con.execute("SELECT value FROM store_meta WHERE name = 'key_id'").fetchone()
-        counts = {t: int(con.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0]) for t in TABLES}
+        key_row = one(con, "SELECT value FROM store_meta WHERE name = 'key_id'")
+        counts = {t: int(one(con, f'SELECT count(*) FROM "{t}"')[0]) for t in TABLES}
     return {"schema_version": version, "key_id": key_row[0] if key_row else None,
             "patients": counts["patients"], "tables": counts}
 

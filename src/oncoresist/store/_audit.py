@@ -9,6 +9,7 @@ content, so that an edit or deletion made outside oncoresist breaks the chain an
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import getpass
 import hashlib
 import json
@@ -88,18 +89,12 @@ def append(
 ) -> int:
     """Append one row (inside the caller's transaction, so it commits with the work it logs)."""
     from oncoresist._version import __version__
-    from oncoresist.store._connect import run, schema_version
+    from oncoresist.store._connect import one, run, schema_version
 
     subjects = sorted({s for s in subjects if is_pseudonym(s)})
-    last = con.execute("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1").fetchone()
+    last = one(con, "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
     seq = 1 if last is None else int(last[0]) + 1
     prev = "" if last is None else last[1]
-    try:
-        from oncoresist.kb import load_kb
-
-        kb_version = str(getattr(load_kb(), "version", "") or "")
-    except Exception:  # noqa: BLE001 - the log must be written even without a knowledge base
-        kb_version = ""
     row = {
         "seq": seq,
         "at_utc": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
@@ -107,7 +102,7 @@ def append(
         "command": command,
         "oncoresist_version": __version__,
         "schema_version": schema_version(con),
-        "kb_version": kb_version,
+        "kb_version": _kb_version(),
         "parameters": json.dumps(clean_parameters(parameters), sort_keys=True, default=str),
         "data_use": data_use,
         "n_patients": len(subjects),
@@ -126,6 +121,16 @@ def append(
         run(con, "INSERT INTO audit_subjects SELECT seq, patient FROM _audit_subjects_new")
         con.unregister("_audit_subjects_new")
     return seq
+
+
+@functools.lru_cache(maxsize=1)
+def _kb_version() -> str:
+    try:
+        from oncoresist.kb import load_kb
+
+        return str(getattr(load_kb(), "version", "") or "")
+    except Exception:  # noqa: BLE001 - the log must be written even without a knowledge base
+        return ""
 
 
 def _user() -> str:

@@ -72,12 +72,19 @@ def run(con: duckdb.DuckDBPyConnection, sql: str, params=None) -> None:
     result.fetchall()
 
 
+def one(con: duckdb.DuckDBPyConnection, sql: str, params=None):
+    """The first row of a query's answer, or None (the result is consumed)."""
+    result = con.execute(sql, params) if params is not None else con.execute(sql)
+    rows = result.fetchall()
+    return rows[0] if rows else None
+
+
 def schema_version(con: duckdb.DuckDBPyConnection) -> int:
     tables = {r[0] for r in con.execute(
         "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'").fetchall()}
     if "schema_version" not in tables:
         return 0
-    row = con.execute("SELECT max(version) FROM schema_version").fetchone()
+    row = one(con, "SELECT max(version) FROM schema_version")
     return int(row[0] or 0)
 
 

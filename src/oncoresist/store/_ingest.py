@@ -12,19 +12,18 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import duckdb
-import numpy as np
 import pandas as pd
 
 from oncoresist._core.exceptions import InputError
 from oncoresist.privacy import ConsentError, DataUse, PseudonymKey, check_consent
 from oncoresist.store import _audit
-from oncoresist.store._connect import run
+from oncoresist.store._connect import one, run
 from oncoresist.store._records import (
     PatientRecord,
     PreparedRecord,
     conform,
-    frame_digest,
-    pseudonymise_record,
+    patient_digests,
+    prepare_batch,
 )
 from oncoresist.store._schema import PATIENT_TABLES, columns
 
@@ -75,20 +74,27 @@ def _existing(con: duckdb.DuckDBPyConnection, table: str, patients: list[str]) -
     return conform(frame, table)
 
 
+def _keys(frame: pd.DataFrame, column: str) -> pd.Series:
+    return frame["patient"].astype(str) + "\x1f" + frame[column].astype(str)
+
+
 def _merge(old: pd.DataFrame, new: pd.DataFrame, table: str) -> pd.DataFrame:
     """New data add to or correct old data; nothing is removed by a case that omits it."""
+    if not len(old):
+        return new
+    if not len(new):
+        return old
     if table == "therapy_lines":
         # A case file carries the whole therapy history: the newest one is the truth.
-        return new if len(new) else old
-    if table in ("observations", "tumour_alterations"):
+        keep = old[~old["patient"].isin(set(new["patient"]))]
+    elif table in ("observations", "tumour_alterations"):
         # A sample in the new data replaces all rows of that sample (a re-sequenced sample).
-        keep = old[~old["sample"].isin(set(new["sample"]))]
+        keep = old[~_keys(old, "sample").isin(set(_keys(new, "sample")))]
     elif table == "imaging":
-        keep = old[~old["day"].isin(set(new["day"]))]
+        keep = old[~_keys(old, "day").isin(set(_keys(new, "day")))]
     else:  # pragma: no cover
         raise AssertionError(table)
-    merged = pd.concat([keep, new], ignore_index=True) if len(keep) else new
-    return conform(merged, table)
+    return conform(pd.concat([keep, new], ignore_index=True), table)
 
 
 def _samples(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
@@ -107,31 +113,34 @@ def _samples(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
     return conform(pd.concat(parts, ignore_index=True) if parts else None, "samples")
 
 
-def _ctdna(changed: list[tuple[PreparedRecord, dict]], options: dict) -> dict[str, pd.DataFrame]:
+def _ctdna(changed: list[PreparedRecord], tables: dict[str, pd.DataFrame],
+           options: dict) -> dict[str, pd.DataFrame]:
     """ctDNA calls, events, kinetics and summary of the changed patients, batched by panel."""
     from oncoresist import ctdna
 
     out = {name: [] for name in ("ctdna_calls", "ctdna_events", "ctdna_kinetics", "ctdna_summary")}
-    groups: dict[tuple, list] = {}
-    for record, tables in changed:
-        if len(tables["observations"]):
-            groups.setdefault((record.normals_digest, record.error_rate), []).append((record, tables))
+    with_obs = set(tables["observations"]["patient"])
+    groups: dict[tuple, list[PreparedRecord]] = {}
+    for record in changed:
+        if record.patient in with_obs:
+            groups.setdefault((record.normals_digest, record.error_rate), []).append(record)
     for (_digest, error_rate), items in sorted(groups.items(), key=lambda kv: kv[0]):
-        samples = pd.concat([t["observations"] for _, t in items], ignore_index=True)
+        ids = {r.patient for r in items}
+        samples = tables["observations"][tables["observations"]["patient"].isin(ids)]
         samples = samples.rename(columns={"patient": "patient_id", "sample": "sample_id"})
         samples = samples.dropna(axis=1, how="all")
         for name in ("alt_reads", "depth", "pos", "umi_families"):
             if name in samples.columns:
                 samples[name] = samples[name].astype("int64") if samples[name].notna().all() \
                     else samples[name].astype("float64")
-        therapy = pd.concat([_ctdna_therapy(t["therapy_lines"]) for _, t in items], ignore_index=True)
-        imaging = pd.concat([t["imaging"] for _, t in items], ignore_index=True)
-        imaging = imaging[imaging["result"].notna()].rename(columns={"patient": "patient_id"})
-        normals = items[0][0].normals
-        calls = ctdna.call(samples, normals=normals, default_error_rate=error_rate,
-                           alpha=options.get("alpha", 0.01))
+        therapy = _ctdna_therapy(tables["therapy_lines"][tables["therapy_lines"]["patient"].isin(ids)])
+        imaging = tables["imaging"][tables["imaging"]["patient"].isin(ids)
+                                    & tables["imaging"]["result"].notna()]
+        imaging = imaging.rename(columns={"patient": "patient_id"})[["patient_id", "day", "result"]]
+        calls = ctdna.call(samples.reset_index(drop=True), normals=items[0].normals,
+                           default_error_rate=error_rate, alpha=options.get("alpha", 0.01))
         result = ctdna.track(calls, therapy=therapy if len(therapy) else None,
-                             imaging=imaging[["patient_id", "day", "result"]] if len(imaging) else None)
+                             imaging=imaging.reset_index(drop=True) if len(imaging) else None)
         rename = {"patient_id": "patient", "sample_id": "sample"}
         out["ctdna_calls"].append(conform(result.calls.rename(columns=rename), "ctdna_calls"))
         out["ctdna_events"].append(conform(result.events.rename(columns=rename), "ctdna_events"))
@@ -142,46 +151,48 @@ def _ctdna(changed: list[tuple[PreparedRecord, dict]], options: dict) -> dict[st
 
 
 def _ctdna_therapy(lines: pd.DataFrame) -> pd.DataFrame:
-    rows = []
-    for line in lines.itertuples():
-        for drug in str(line.drugs).split(";"):
-            rows.append((line.patient, drug, line.start_day,
-                         np.nan if pd.isna(line.end_day) else line.end_day))
-    return pd.DataFrame(rows, columns=["patient_id", "drug", "start_day", "end_day"])
+    if not len(lines):
+        return pd.DataFrame(columns=["patient_id", "drug", "start_day", "end_day"])
+    frame = lines.assign(drug=lines["drugs"].astype(str).str.split(";")).explode("drug")
+    frame = frame.rename(columns={"patient": "patient_id"})
+    return frame[["patient_id", "drug", "start_day", "end_day"]].reset_index(drop=True)
 
 
-def _annotations(changed: list[tuple[PreparedRecord, dict]], calls: pd.DataFrame) -> pd.DataFrame:
+def _annotations(changed: list[PreparedRecord], tables: dict[str, pd.DataFrame],
+                 calls: pd.DataFrame) -> pd.DataFrame:
     """Resistance annotation of each patient's tumour alterations and detected ctDNA variants,
     in the context of the current (last) therapy line, earlier lines as history."""
     from oncoresist.annotate import annotate
 
-    groups: dict[tuple, list[pd.DataFrame]] = {}
-    detected = calls[calls["detected"].fillna(False).astype(bool)] if len(calls) else calls
-    for record, tables in changed:
-        parts = []
-        tumour = tables["tumour_alterations"]
-        if len(tumour):
-            parts.append(tumour[["patient", "sample", "gene", "alteration", "vaf"]])
-        mine = detected[detected["patient"] == record.patient] if len(detected) else detected
-        if len(mine):
-            first = mine.sort_values("day").drop_duplicates(["gene", "alteration"])
-            parts.append(first.assign(vaf=first["af"])[["patient", "sample", "gene", "alteration",
-                                                          "vaf"]])
-        if not parts:
-            continue
-        lines = tables["therapy_lines"].sort_values("start_day")
-        current = tuple(str(lines["drugs"].iloc[-1]).split(";"))
-        history = tuple(d for drugs in lines["drugs"].iloc[:-1] for d in str(drugs).split(";"))
-        key = (current, history, record.disease)
-        groups.setdefault(key, []).append(pd.concat(parts, ignore_index=True))
+    parts = []
+    tumour = tables["tumour_alterations"]
+    if len(tumour):
+        parts.append(tumour[["patient", "sample", "gene", "alteration", "vaf"]])
+    if len(calls):
+        detected = calls[calls["detected"].fillna(False).astype(bool)]
+        first = detected.sort_values(["patient", "day"], kind="mergesort").drop_duplicates(
+            ["patient", "gene", "alteration"])
+        parts.append(first.assign(vaf=first["af"])[["patient", "sample", "gene", "alteration", "vaf"]])
+    if not parts:
+        return conform(None, "annotations")
+    wanted = pd.concat(parts, ignore_index=True).dropna(subset=["alteration"])
+    wanted = wanted.drop_duplicates(["patient", "sample", "alteration"])
+    lines = tables["therapy_lines"].sort_values(["patient", "start_day"], kind="mergesort")
+    context = {}
+    for patient, group in lines.groupby("patient", sort=False):
+        drugs = group["drugs"].astype(str).tolist()
+        context[patient] = (drugs[-1], ";".join(drugs[:-1]))
+    disease = {r.patient: r.disease for r in changed}
+    wanted = wanted[wanted["patient"].isin(context)]
+    wanted["context"] = wanted["patient"].map(lambda p: (*context[p], disease[p]))
     frames = []
-    for (current, history, disease), parts in sorted(groups.items(), key=lambda kv: repr(kv[0])):
-        table = pd.concat(parts, ignore_index=True).drop_duplicates(["patient", "sample", "alteration"])
-        table = table.dropna(subset=["alteration"])
+    for (current, history, illness), table in sorted(wanted.groupby("context", sort=False),
+                                                     key=lambda kv: repr(kv[0])):
         # The annotator groups by sample; a patient-qualified sample id keeps patients apart.
-        table["sample_id"] = table["patient"] + "|" + table["sample"]
+        table = table.assign(sample_id=table["patient"] + "|" + table["sample"])
         result = annotate(table[["sample_id", "gene", "alteration", "vaf"]].reset_index(drop=True),
-                          therapy=list(current), history=list(history) or None, disease=disease)
+                          therapy=current.split(";"), history=history.split(";") if history else None,
+                          disease=illness)
         found = result.to_frame()
         if not len(found):
             continue
@@ -220,7 +231,7 @@ def _delete_patients(con: duckdb.DuckDBPyConnection, patients: list[str]) -> Non
 
 
 def check_key(con: duckdb.DuckDBPyConnection, key: PseudonymKey) -> None:
-    row = con.execute("SELECT value FROM store_meta WHERE name = 'key_id'").fetchone()
+    row = one(con, "SELECT value FROM store_meta WHERE name = 'key_id'")
     if row is None:
         run(con, "INSERT INTO store_meta VALUES ('key_id', ?)", [key.key_id])
     elif row[0] != key.key_id:
@@ -244,7 +255,8 @@ def ingest(
     user: str | None = None,
 ) -> IngestResult:
     options = options or {}
-    prepared = [pseudonymise_record(r, key) for r in records]
+    batch = prepare_batch(list(records), key)
+    prepared = batch.patients
     seen: dict[str, int] = {}
     for i, record in enumerate(prepared):
         if record.patient in seen:
@@ -252,68 +264,72 @@ def ingest(
                    f"({record.patient}); give one record per patient")
             raise InputError(msg, field="records")
         seen[record.patient] = i
-    overrides = []
-    uses = []
+    overrides, uses, verdicts = [], set(), {}
     for record in prepared:
         this_use = use or DataUse(purpose="disease", disease=record.disease)
-        decision = check_consent(record.consent, this_use, override=override, subject=record.patient)
-        uses.append(this_use.describe())
-        if not decision.allowed:
+        memo = (record.consent, this_use)
+        if memo not in verdicts:
+            verdicts[memo] = check_consent(record.consent, this_use, override=override,
+                                           subject=record.patient).allowed
+        uses.add(this_use.describe())
+        if not verdicts[memo]:
             overrides.append(record.patient)
     check_key(con, key)
     run(con, "BEGIN TRANSACTION")
     try:
         patients = [r.patient for r in prepared]
         old = {t: _existing(con, t, patients) for t in RAW_TABLES}
-        known = con.execute("SELECT patient, content_sha256 FROM patients").fetchdf() \
-            if patients else pd.DataFrame(columns=["patient", "content_sha256"])
+        con.register("_ingest_patients", pd.DataFrame({"patient": patients}))
+        known = con.execute("SELECT patient, content_sha256 FROM patients "
+                            "JOIN _ingest_patients USING (patient)").fetchdf()
+        con.unregister("_ingest_patients")
         known = dict(zip(known["patient"], known["content_sha256"], strict=True))
-        row = con.execute("SELECT coalesce(max(ingestion), 0) + 1 FROM ingestions").fetchone()
-        ingestion = int(row[0])
-        changed, summary = [], []
+        ingestion = int(one(con, "SELECT coalesce(max(ingestion), 0) + 1 FROM ingestions")[0])
+        merged = {t: _merge(old[t], batch.tables[t], t) for t in RAW_TABLES}
+        extras = {r.patient: json.dumps({
+            "disease": r.disease, "consent": list(r.consent.codes), "normals": r.normals_digest,
+            "error_rate": r.error_rate, "annotate": annotate, "clonal": bool(r.clonal_path),
+            "alpha": options.get("alpha", 0.01)}, sort_keys=True) for r in prepared}
+        digests = patient_digests(merged, extras)
+        old_samples = old["observations"].groupby("patient")["sample"].nunique()
+        new_samples = merged["observations"].groupby("patient")["sample"].nunique()
+        old_rows = old["observations"].groupby("patient").size()
+        new_rows = merged["observations"].groupby("patient").size()
+        summary, changed = [], []
         for record in prepared:
-            merged = {}
-            for table in RAW_TABLES:
-                mine = old[table][old[table]["patient"] == record.patient]
-                merged[table] = _merge(mine, record.tables[table], table)
-            extra = json.dumps({"disease": record.disease, "consent": list(record.consent.codes),
-                                "normals": record.normals_digest, "error_rate": record.error_rate,
-                                "annotate": annotate, "clonal": bool(record.clonal_path),
-                                "alpha": options.get("alpha", 0.01)}, sort_keys=True)
-            digest = frame_digest(merged, extra)
-            before = old["observations"][old["observations"]["patient"] == record.patient]
-            samples_added = len(set(merged["observations"]["sample"]) - set(before["sample"]))
-            obs_added = len(merged["observations"]) - len(before)
-            if known.get(record.patient) == digest:
+            p = record.patient
+            if known.get(p) == digests[p]:
                 outcome = "unchanged"
             else:
-                outcome = "new" if record.patient not in known else "updated"
-                merged["samples"] = _samples(merged)
-                changed.append((record, merged, digest))
-            summary.append({"patient": record.patient, "outcome": outcome,
-                            "samples_added": samples_added, "observations_added": obs_added})
+                outcome = "new" if p not in known else "updated"
+                changed.append(record)
+            summary.append({"patient": p, "outcome": outcome,
+                            "samples_added": int(new_samples.get(p, 0) - old_samples.get(p, 0)),
+                            "observations_added": int(new_rows.get(p, 0) - old_rows.get(p, 0))})
         _stage_hook("merged")
         if changed:
-            pairs = [(r, m) for r, m, _ in changed]
-            derived = _ctdna(pairs, options)
-            derived["annotations"] = _annotations(pairs, derived["ctdna_calls"]) if annotate \
-                else conform(None, "annotations")
-            clonal = [_clonal(r, key) for r, _ in pairs if r.clonal_path]
+            ids = {r.patient for r in changed}
+            sub = {t: merged[t][merged[t]["patient"].isin(ids)].reset_index(drop=True)
+                   for t in RAW_TABLES}
+            sub["samples"] = _samples(sub)
+            derived = _ctdna(changed, sub, options)
+            derived["annotations"] = _annotations(changed, sub, derived["ctdna_calls"]) \
+                if annotate else conform(None, "annotations")
+            clonal = [_clonal(r, key) for r in changed if r.clonal_path]
             derived["clonal_clusters"] = pd.concat(clonal, ignore_index=True) if clonal \
                 else conform(None, "clonal_clusters")
-            ids = [r.patient for r, _, _ in changed]
-            _delete_patients(con, ids)
+            _delete_patients(con, sorted(ids))
             _stage_hook("deleted")
             for table in ("therapy_lines", "samples", "observations", "imaging", "tumour_alterations"):
-                _insert(con, table, pd.concat([m[table] for _, m, _ in changed], ignore_index=True))
+                _insert(con, table, sub[table])
             for table, frame in derived.items():
                 _insert(con, table, frame)
             _stage_hook("inserted")
             rows = pd.DataFrame([{
                 "patient": r.patient, "disease": r.disease, "consent": ", ".join(r.consent.codes),
                 "consent_duo": ", ".join(r.consent.duo_ids), "permission": r.consent.permission,
-                "content_sha256": digest, "first_ingestion": ingestion,
-                "last_ingestion": ingestion} for r, _, digest in changed])
+                "content_sha256": digests[r.patient], "first_ingestion": ingestion,
+                "last_ingestion": ingestion} for r in changed])
             con.register("_ingest_patient_rows", conform(rows, "patients"))
             run(con, """
                 INSERT INTO patients SELECT * FROM _ingest_patient_rows
@@ -324,22 +340,32 @@ def ingest(
             con.unregister("_ingest_patient_rows")
         table = pd.DataFrame(summary, columns=["patient", "outcome", "samples_added",
                                                "observations_added"])
-        events = con.execute("SELECT patient, count(*) AS n FROM ctdna_events GROUP BY patient"
-                             ).fetchdf() if changed else pd.DataFrame(columns=["patient", "n"])
-        table["events"] = table["patient"].map(dict(zip(events["patient"], events["n"],
-                                                        strict=True))).fillna(0).astype(int)
+        if changed:
+            events = derived["ctdna_events"].groupby("patient").size()
+            table["events"] = table["patient"].map(events).fillna(0).astype(int)
+            table.loc[table["outcome"] == "unchanged", "events"] = -1
+        else:
+            table["events"] = -1
+        if (table["events"] < 0).any():
+            counts = con.execute("SELECT patient, count(*) AS n FROM ctdna_events "
+                                 "GROUP BY patient").fetchdf()
+            lookup = dict(zip(counts["patient"], counts["n"], strict=True))
+            mask = table["events"] < 0
+            table.loc[mask, "events"] = table.loc[mask, "patient"].map(lookup).fillna(0).astype(int)
         from oncoresist._version import __version__
 
         log_rows = table.assign(ingestion=ingestion, oncoresist_version=__version__,
-                                content_sha256=table["patient"].map(
-                                    {r.patient: d for r, _, d in changed}),
+                                content_sha256=table["patient"].map(digests),
                                 parameters=json.dumps(options, sort_keys=True))
-        _insert(con, "ingestions", conform(log_rows, "ingestions"))
+        # The ingestion log lists changes only: ingesting the same data again changes no table
+        # but the audit log (which records every use).
+        _insert(con, "ingestions", conform(log_rows[log_rows["outcome"] != "unchanged"],
+                                           "ingestions"))
         seq = _audit.append(
             con, command=command, parameters=parameters or {}, subjects=patients,
             outcome=", ".join(f"{k}: {v}" for k, v in table["outcome"].value_counts().sort_index()
                               .items()),
-            data_use="; ".join(sorted(set(uses))), user=user,
+            data_use="; ".join(sorted(uses)), user=user,
             override_reason=override if overrides else None)
         _stage_hook("before-commit")
         run(con, "COMMIT")

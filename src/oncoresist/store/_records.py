@@ -66,21 +66,39 @@ def conform(frame: pd.DataFrame | None, table: str) -> pd.DataFrame:
     out = {}
     n = len(frame)
     for name, kind in spec:
-        base = kind.split()[0]
-        values = frame[name] if name in frame.columns else pd.Series([None] * n, dtype=object)
-        values = values.reset_index(drop=True)
-        target = _PANDAS_TYPES[base]
+        target = _PANDAS_TYPES[kind.split()[0]]
+        if name in frame.columns:
+            values = frame[name].reset_index(drop=True)
+        else:
+            values = pd.Series([None] * n, dtype=object)
         if target == "object":
-            out[name] = values.map(lambda v: None if v is None or (isinstance(v, float) and np.isnan(v))
-                                   or v is pd.NA else str(v)).astype(object)
+            missing = values.isna().to_numpy()
+            text = values.astype(str).to_numpy(dtype=object)
+            text[missing] = None
+            out[name] = pd.Series(text, dtype=object)
         elif target == "float64":
             out[name] = pd.to_numeric(values, errors="coerce").astype("float64")
         elif target == "Int64":
             out[name] = pd.to_numeric(values, errors="coerce").round().astype("Int64")
         else:
-            out[name] = values.map(lambda v: pd.NA if v is None or v is pd.NA or
-                                   (isinstance(v, float) and np.isnan(v)) else bool(v)).astype("boolean")
+            out[name] = values.astype("boolean") if values.notna().any() else \
+                pd.Series(pd.NA, index=values.index, dtype="boolean")
     return pd.DataFrame(out, columns=columns(table))
+
+
+def patient_digests(tables: dict[str, pd.DataFrame], extra: dict[str, str]) -> dict[str, str]:
+    """SHA-256 per patient of the canonical text of their rows in every table (order-free)."""
+    digests = {p: hashlib.sha256(text.encode()) for p, text in sorted(extra.items())}
+    for name in sorted(tables):
+        frame = tables[name]
+        if not len(frame):
+            continue
+        ordered = frame.sort_values(list(frame.columns), na_position="first", kind="mergesort")
+        text = ordered.to_csv(sep="\t", header=False, index=False, float_format="%.12g",
+                              lineterminator="\n").splitlines()
+        for patient, line in zip(ordered["patient"], text, strict=True):
+            digests[patient].update(name.encode() + b"\t" + line.encode() + b"\n")
+    return {p: d.hexdigest() for p, d in digests.items()}
 
 
 def frame_digest(frames: dict[str, pd.DataFrame], extra: str = "") -> str:
@@ -95,53 +113,71 @@ def frame_digest(frames: dict[str, pd.DataFrame], extra: str = "") -> str:
     return digest.hexdigest()
 
 
-def _therapy_frame(record: PatientRecord) -> pd.DataFrame:
-    therapy = record.therapy.copy()
-    needed = {"drugs", "start_day"}
-    if not needed <= set(therapy.columns):
-        msg = "the therapy history needs drugs and start_day for every line"
-        raise InputError(msg, field="therapy_history")
-    if "line" not in therapy.columns:
-        therapy["line"] = np.arange(1, len(therapy) + 1)
-    therapy["drugs"] = therapy["drugs"].map(
-        lambda d: ";".join(d) if isinstance(d, list | tuple) else str(d))
-    return therapy
+def _stack(frames: list[pd.DataFrame], patients: list[str]) -> pd.DataFrame:
+    kept = [(f, p) for f, p in zip(frames, patients, strict=True) if f is not None and len(f)]
+    if not kept:
+        return pd.DataFrame()
+    lengths = [len(f) for f, _ in kept]
+    out = pd.concat([f for f, _ in kept], ignore_index=True)
+    out["patient"] = np.repeat([p for _, p in kept], lengths)
+    return out
 
 
-def pseudonymise_record(record: PatientRecord, key: PseudonymKey) -> PreparedRecord:
-    """Replace the patient identifier and sample names by keyed pseudonyms."""
-    patient = key.patient(record.identifier)
+def _drugs_text(value) -> str:
+    return ";".join(value) if isinstance(value, list | tuple) else str(value)
+
+
+@dataclass
+class Batch:
+    """Records after pseudonymisation, stacked: nothing in them identifies a patient directly."""
+
+    patients: list[PreparedRecord]
+    tables: dict[str, pd.DataFrame]
+
+
+def prepare_batch(records: list[PatientRecord], key: PseudonymKey) -> Batch:
+    """Pseudonymise patients and samples and stack the records' tables (one row set per table)."""
+    prepared, ids = [], []
+    for record in records:
+        patient = key.patient(record.identifier)
+        ids.append(patient)
+        normals_digest = ""
+        if record.normals is not None and len(record.normals):
+            body = record.normals.drop(columns=[c for c in ("_line", "patient_id", "sample_id")
+                                                if c in record.normals.columns])
+            normals_digest = hashlib.sha256(body.to_csv(index=False).encode()).hexdigest()
+        prepared.append(PreparedRecord(patient, record.disease, record.consent, {},
+                                       record.normals, normals_digest, float(record.error_rate),
+                                       record.clonal_path, record.clonal_clusters,
+                                       int(record.seed)))
     tables: dict[str, pd.DataFrame] = {}
 
-    therapy = _therapy_frame(record)
-    therapy["patient"] = patient
+    therapy = _stack([r.therapy for r in records], ids)
+    if len(therapy):
+        missing = {"drugs", "start_day"} - set(therapy.columns)
+        if missing:
+            msg = "the therapy history needs drugs and start_day for every line"
+            raise InputError(msg, field="therapy_history")
+        if "line" not in therapy.columns:
+            therapy["line"] = therapy.groupby("patient", sort=False).cumcount() + 1
+        therapy["drugs"] = therapy["drugs"].map(_drugs_text)
     tables["therapy_lines"] = conform(therapy, "therapy_lines")
 
-    obs = record.observations.copy() if record.observations is not None else pd.DataFrame()
+    obs = _stack([r.observations for r in records], ids)
     if len(obs):
         missing = [c for c in ("sample_id", "day", "alt_reads", "depth") if c not in obs.columns]
         if missing:
             msg = f"the ctDNA table lacks {', '.join(missing)}"
             raise InputError(msg, field="ctdna")
-        obs["patient"] = patient
-        obs["sample"] = obs["sample_id"].map(lambda s: key.sample(str(s)))
+        names = {s: key.sample(str(s)) for s in obs["sample_id"].unique()}
+        obs["sample"] = obs["sample_id"].map(names)
     tables["observations"] = conform(obs, "observations")
 
-    imaging = record.imaging.copy() if record.imaging is not None else pd.DataFrame()
-    if len(imaging):
-        imaging["patient"] = patient
-    tables["imaging"] = conform(imaging, "imaging")
+    tables["imaging"] = conform(_stack([r.imaging for r in records], ids), "imaging")
 
-    tumour = record.tumour.copy() if record.tumour is not None else pd.DataFrame()
+    tumour = _stack([r.tumour for r in records], ids)
     if len(tumour):
-        tumour["patient"] = patient
-        tumour["sample"] = tumour["sample"].map(lambda s: key.sample(str(s)))
+        names = {s: key.sample(str(s)) for s in tumour["sample"].unique()}
+        tumour["sample"] = tumour["sample"].map(names)
     tables["tumour_alterations"] = conform(tumour, "tumour_alterations")
-
-    normals_digest = ""
-    if record.normals is not None and len(record.normals):
-        normals_digest = frame_digest({"normals": record.normals.drop(
-            columns=[c for c in ("_line", "patient_id", "sample_id") if c in record.normals.columns])})
-    return PreparedRecord(patient, record.disease, record.consent, tables, record.normals,
-                          normals_digest, float(record.error_rate), record.clonal_path,
-                          record.clonal_clusters, int(record.seed))
+    return Batch(prepared, tables)

@@ -208,6 +208,9 @@ def _check(model: Any, strategies: Mapping[str, Any], settings: Settings) -> dic
     if not strategies:
         msg = "give at least one strategy to compare"
         raise InputError(msg, field="strategies")
+    if not math.isfinite(settings.stop.time_limit):
+        msg = "a comparison needs a finite follow-up: set stop.time_limit (days after treatment start)"
+        raise InputError(msg, field="stop.time_limit")
     drugs = set(model.drug_names)
     out = {}
     for name, value in strategies.items():
@@ -281,7 +284,7 @@ def compare(
     >>> s = Settings(stop=StopRules(detection_size=1e4, time_limit=2000),
     ...              monitoring=Monitoring(Imaging(interval=28, threshold=1e3)))
     >>> c = compare(m, {"on": Continuous("a")}, s, n_patients=5, rng=1)
-    >>> c.outcomes["p_eradication"].iloc[0]
+    >>> float(c.outcomes["p_eradication"].iloc[0])
     1.0
     """
     settings = settings or Settings()

@@ -29,7 +29,7 @@ def cumulative_dose(dosing: pd.DataFrame, end: float, drugs: Sequence[str]) -> d
     next_time = dict(zip(times, [*times[1:], end], strict=True))
     for t, drug, level, bolus in dosing[["time", "drug", "level", "bolus"]].itertuples(index=False):
         if drug in out:
-            out[drug] += float(level) * max(0.0, next_time[t] - t) + float(bolus)
+            out[drug] += float(level) * max(0.0, float(next_time[t]) - float(t)) + float(bolus)
     return out
 
 

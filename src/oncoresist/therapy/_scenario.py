@@ -88,7 +88,8 @@ class _Doc:
         if isinstance(node, yaml.MappingNode):
             out = {}
             for key_node, value_node in node.value:
-                key = str(yaml.safe_load(yaml.serialize(key_node)))
+                # keys as written: YAML 1.1 would read 'on'/'off' (intermittent cycles) as booleans
+                key = str(key_node.value) if isinstance(key_node, yaml.ScalarNode) else str(key_node.value)
                 sub = f"{where}.{key}" if where else key
                 if key in out:
                     self.fail(sub, f"field {key!r} appears twice")
@@ -252,7 +253,8 @@ def load_therapy_scenario(path: str | Path) -> TherapyScenario:
     >>> d = pathlib.Path(tempfile.mkdtemp())
     >>> _ = (d / "m.yaml").write_text("drugs: [a]\\ntypes:\\n  S: {birth: 1, death: 0.5, drugs: {a: {death: 1}}}\\n"
     ...                              "initial: {S: 10}\\ndetection: {size: 1000}\\n")
-    >>> _ = (d / "s.yaml").write_text("model: m.yaml\\nstrategies:\\n  mono: {type: continuous, drug: a}\\n")
+    >>> _ = (d / "s.yaml").write_text("model: m.yaml\\nstop: {time_limit: 365}\\n"
+    ...                              "strategies:\\n  mono: {type: continuous, drug: a}\\n")
     >>> sorted(load_therapy_scenario(d / "s.yaml").strategies)
     ['mono']
     """

@@ -279,7 +279,22 @@ wild type is the absence of an alteration, not an alteration
         msg = (f"cannot parse alteration {text!r} of gene {gene!r}: gene must be a string or "
                f"None and text a string; got {type(gene).__name__} and {type(text).__name__}")
         raise ParseError(msg)
+    if gene is not None and _names_fusion(gene):
+        # "BCR-ABL1" in a gene column names a fusion: read it as the text would ("BCR-ABL1 T315I").
+        return _parse_cached(None, f"{gene} {text}")
     return _parse_cached(gene, text)
+
+
+_FUSION_GENE = re.compile(r"^([A-Za-z0-9]+)(?:-|::|__)([A-Za-z0-9]+)$")
+
+
+def _names_fusion(gene: str) -> bool:
+    """Whether a gene field holds a fusion pair with a known driver (not a hyphenated symbol)."""
+    pair = _FUSION_GENE.match(gene.strip())
+    if pair is None:
+        return False
+    five, three = (normalise_gene_symbol(part) for part in pair.groups())
+    return three in THREE_PRIME_DRIVERS or five in FIVE_PRIME_DRIVERS
 
 
 def parse_alternatives(

@@ -1,0 +1,178 @@
+"""Vectorised kernels against the pure-Python references, closed forms and evolve's ODE engine."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from oncoresist.case import Plan, tumour_model
+from oncoresist.case import _kernels as k
+from oncoresist.case import _reference as ref
+from oncoresist.case._forecast import project
+from oncoresist.case._likelihood import exposures, loglik, patient_data
+
+
+@pytest.fixture(scope="module")
+def model():
+    # sensitive (EGFR ex19del), T790M (erlotinib-resistant), T790M+C797S (resistant to both)
+    return tumour_model(["EGFR exon 19 deletion", "EGFR p.T790M", "EGFR p.C797S"],
+                        ["erlotinib", "osimertinib", "brigatinib"],
+                        first_seen={"EGFR p.T790M": 100, "EGFR p.C797S": 400})
+
+
+HISTORY = [(("erlotinib",), 0, 279), (("osimertinib",), 280, 399), ((), 400, None)]
+
+
+def test_model_from_kb(model):
+    assert model.types == ("sensitive", "EGFR p.T790M", "EGFR p.C797S")
+    # curated rules: T790M resists erlotinib, not osimertinib; C797S resists osimertinib
+    assert model.killed_by(["erlotinib"]).tolist() == [True, False, False]
+    assert model.killed_by(["osimertinib"]).tolist() == [True, True, False]
+    assert model.carriers("EGFR p.T790M").tolist() == [False, True, True]
+    assert model.carriers("EGFR exon 19 deletion").tolist() == [True, True, True]
+
+
+def test_exposures_cover_all_time():
+    segs = exposures([(("a",), 0, 9), (("b",), 20, None)])
+    assert [(s.start, s.end, s.drugs) for s in segs] == [
+        (-math.inf, 0.0, ()), (0.0, 10.0, ("a",)), (10.0, 20.0, ()), (20.0, math.inf, ("b",))]
+
+
+def test_log_sizes_match_reference(model):
+    rng = np.random.default_rng(0)
+    theta = np.column_stack([rng.uniform(0.001, 0.05, 20), rng.uniform(0.001, 0.05, 20),
+                             rng.uniform(0.005, 0.2, 20), 10 ** rng.uniform(-8, -2, 20),
+                             10 ** rng.uniform(-9, -3, 20), rng.uniform(0.01, 0.5, 20)])
+    days = np.array([-30.0, 0, 50, 279, 280, 281, 399.5, 400, 600])
+    segs = exposures(HISTORY)
+    starts = np.array([s.start for s in segs])
+    ends = np.array([s.end for s in segs])
+    killed = np.array([model.killed_by(s.drugs) for s in segs])
+    logn = k.log_sizes(theta, killed, k.overlap_matrix(days, starts, ends, 0.0))
+    for i in range(theta.shape[0]):
+        for d, day in enumerate(days):
+            expected = ref.sizes_at(model, theta[i], segs, day)
+            np.testing.assert_allclose(np.exp(logn[i, d]), expected, rtol=1e-10)
+            for alt in ("EGFR exon 19 deletion", "EGFR p.T790M", "EGFR p.C797S"):
+                af = k.allele_fractions(theta[i : i + 1], logn[i : i + 1, d : d + 1],
+                                        model.carriers(alt)[None, :])[0, 0]
+                assert af == pytest.approx(ref.allele_fraction(model, theta[i], expected, alt), rel=1e-10)
+
+
+def test_log_sizes_closed_form(model):
+    # hand calculation: day 100 on erlotinib: sensitive (1 - f1 - f2) e^{(g_s - kill) 100},
+    # T790M f1 e^{g_r 100}
+    theta = np.array([[0.01, 0.03, 0.05, 1e-3, 1e-6, 0.2]])
+    segs = exposures(HISTORY)
+    logn = k.log_sizes(theta, np.array([model.killed_by(s.drugs) for s in segs]),
+                       k.overlap_matrix(np.array([100.0]), np.array([s.start for s in segs]),
+                                        np.array([s.end for s in segs]), 0.0))
+    expected = [(1 - 1e-3 - 1e-6) * math.exp(-0.04 * 100), 1e-3 * math.exp(3.0), 1e-6 * math.exp(3.0)]
+    np.testing.assert_allclose(np.exp(logn[0, 0]), expected, rtol=1e-12)
+
+
+def test_likelihood_matches_reference(model):
+    theta = np.array([0.01, 0.03, 0.05, 1e-3, 1e-6, 0.2])
+    import pandas as pd
+
+    rows = pd.DataFrame({"day": [0, 56, 300, 420], "alteration": ["EGFR exon 19 deletion", "EGFR p.T790M",
+                                                                  "EGFR p.T790M", "EGFR p.C797S"],
+                         "alt_reads": [480, 3, 150, 2], "depth": [5000, 4000, 5000, 4500]})
+    segs = exposures(HISTORY)
+    data = patient_data(model, segs, rows, None, error_rate=1e-4, imaging_sd=0.1)
+    got = loglik(theta[None, :], data)[0]
+    expected = 0.0
+    for row in rows.itertuples():
+        sizes = ref.sizes_at(model, theta, segs, row.day)
+        af = ref.allele_fraction(model, theta, sizes, row.alteration)
+        p = af * (1 - 1e-4) + (1 - af) * 1e-4
+        expected += ref.binomial_logpmf(row.alt_reads, row.depth, p)
+    assert got == pytest.approx(expected, rel=1e-10)
+
+
+def test_beta_binomial_reduces_to_binomial():
+    af = np.array([[0.01, 0.2]])
+    alt, depth = np.array([3.0, 40.0]), np.array([500.0, 200.0])
+    binom = k.binomial_loglik(af, alt, depth, 0.0)
+    near = k.binomial_loglik(af, alt, depth, 0.0, rho=1e-9)
+    assert near[0] == pytest.approx(binom[0], rel=1e-5)
+    from scipy.stats import betabinom
+
+    rho = 0.01
+    a, b = af[0] * (1 - rho) / rho, (1 - af[0]) * (1 - rho) / rho
+    expected = betabinom.logpmf(alt, depth, a, b).sum()
+    assert k.binomial_loglik(af, alt, depth, 0.0, rho=rho)[0] == pytest.approx(expected, rel=1e-10)
+
+
+def test_sizes_agree_with_evolve_ode_engine(model):
+    """The same compartments simulated by oncoresist.evolve's deterministic engine."""
+    from oncoresist.evolve import CellType, Drug, DrugResponse, Model, StopRules, simulate
+
+    g_s, g_r, kill, f1 = 0.01, 0.03, 0.05, 1e-3
+    birth = 0.14  # any birth rate: the mean only depends on birth - death
+    size0 = 1e9
+    evo = Model(
+        types=(CellType("S", birth, birth - g_s, (DrugResponse("erlotinib", "death", kill),)),
+               CellType("R", birth, birth - g_r)),
+        drugs=(Drug("erlotinib"),),
+        initial={"S": size0 * (1 - f1), "R": size0 * f1},
+    )
+    result = simulate(evo, lambda obs: {"erlotinib": 1.0}, engine="ode",
+                      stop=StopRules(time_limit=200), record_interval=50, rng=1)
+    totals = result.totals_frame().set_index("time")
+    two = tumour_model(["EGFR exon 19 deletion", "EGFR p.T790M"], ["erlotinib"])
+    segs = exposures([(("erlotinib",), 0, None)])
+    theta = np.array([[g_s, g_r, kill, f1, 0.2]])
+    days = np.array([50.0, 100.0, 200.0])
+    logn = k.log_sizes(theta, np.array([two.killed_by(s.drugs) for s in segs]),
+                       k.overlap_matrix(days, np.array([s.start for s in segs]), np.array([s.end for s in segs]), 0.0))
+    for d, day in enumerate(days):
+        np.testing.assert_allclose(np.exp(logn[0, d]) * size0, totals.loc[day, ["S", "R"]].to_numpy(float),
+                                   rtol=1e-4)  # LSODA's relative tolerance
+
+
+@pytest.mark.parametrize(
+    "plan",
+    [
+        Plan("c", "continuous", (("osimertinib",),)),
+        Plan("e", "continuous", (("erlotinib",),)),
+        Plan("s", "sequential", (("erlotinib",), ("osimertinib",))),
+        Plan("i", "intermittent", (("osimertinib",),), on_days=21, off_days=14),
+        Plan("a", "adaptive", (("erlotinib",),), stop_fraction=0.5, restart_fraction=1.0),
+        Plan("b", "combination", (("erlotinib", "brigatinib"),)),
+    ],
+)
+def test_projection_matches_reference(model, plan):
+    rng = np.random.default_rng(3)
+    n = 12
+    theta = np.column_stack([rng.uniform(0.005, 0.04, n), rng.uniform(0.005, 0.04, n), rng.uniform(0.01, 0.15, n),
+                             10 ** rng.uniform(-5, -1, n), 10 ** rng.uniform(-8, -3, n), np.full(n, 0.2)])
+    logn0 = k.initial_log_sizes(theta, 3)
+    out = project(model, theta, logn0, plan, horizon=400, increase=0.2, majority=0.5)
+    for i in range(n):
+        expected = ref.project_one(model, theta[i], np.exp(logn0[i]).tolist(), plan, horizon=400, increase=0.2)
+        assert out["ttp"][i] == expected
+
+
+def test_projection_closed_form(model):
+    # Only T790M (g_r) escapes erlotinib; the sensitive part decays at g_s - kill.
+    # N(t) = (1 - f) e^{-a t} + f e^{b t}; nadir at t* = log(a (1 - f) / (b f)) / (a + b);
+    # progression: first whole day with N(t) >= 1.2^3 N(t*) (RECIST +20% diameter).
+    a, b, f = 0.04, 0.02, 1e-3
+    theta = np.array([[0.01, b, a + 0.01, f, 0.0, 0.2]])  # no C797S cells
+    theta[0, 4] = 1e-300
+    logn0 = k.initial_log_sizes(theta, 3)
+    out = project(model, theta, logn0, Plan("e", "continuous", (("erlotinib",),)), horizon=2000,
+                  increase=0.2, majority=0.5)
+
+    def n(t):
+        return (1 - f) * math.exp(-a * t) + f * math.exp(b * t)
+
+    t_star = math.log(a * (1 - f) / (b * f)) / (a + b)
+    nadir = min(n(math.floor(t_star)), n(math.ceil(t_star)))
+    expected = next(t for t in range(math.ceil(t_star), 2000) if n(t) >= 1.2**3 * nadir)
+    assert out["ttp"][0] == expected
+    # resistance emergence: f e^{bt} >= (1 - f) e^{-at}, i.e. t >= log((1 - f) / f) / (a + b)
+    assert out["emergence"][0] == math.ceil(math.log((1 - f) / f) / (a + b))
