@@ -54,7 +54,7 @@ def test_example_case_loads():
         (lambda d: d["therapy_history"][1].update(start_day=200), "line 2 starts on day 200, not after line 1 ended"),
         (lambda d: d["therapy_history"][0].pop("end_day"), "line 1 has no end_day but line 2 follows it"),
         (lambda d: d["therapy_history"].reverse(), "list therapy lines in the order they were given"),
-        (lambda d: d["therapy_history"][1].update(start_day=5000), "the ongoing line starts on day 5000"),
+        (lambda d: d["sequencing"][0].update(day=-5000), "sequencing[0].day: day -5000 is more than 10 years"),
         (lambda d: d.update(consent=["GRU", "HMB"]), "exactly one data-use permission"),
         (lambda d: d.update(consent=["GRU", "XYZ"]), "unknown GA4GH Data Use Ontology code(s) ['XYZ']"),
         (lambda d: d.update(pseudonym="John Smith"), "is not a pseudonym"),
@@ -91,6 +91,15 @@ def test_ctdna_bad_row_names_its_file_and_line(tmp_path):
         load_case(path)
     # row 2 of the file holds alt_reads=52 > depth=40
     assert info.value.path.endswith("bad_rows_ctdna.tsv")
+    assert info.value.line == 2
+
+
+def test_observation_days_far_before_therapy(tmp_path):
+    (tmp_path / "imaging_old.tsv").write_text("day\tresult\n-4000\tSD\n56\tPR\n")
+    path = _write_case(tmp_path, lambda d: d["imaging"].update(path="imaging_old.tsv"))
+    with pytest.raises(InputError, match="more than 10 years before the first therapy line") as info:
+        load_case(path)
+    assert info.value.path.endswith("imaging_old.tsv")
     assert info.value.line == 2
 
 

@@ -244,21 +244,7 @@ def _check_dates(loaded: LoadedCase, case_path: Path, root_node: Any) -> None:
                 f"(day {first}); days must be counted from the same day 0 as therapy_history"
             )
             raise InputError(msg, path=loaded.files[role], line=int(row["_line"]), field="day")
-    last_obs = max(
-        [int(f["day"].max()) for _, f in frames if f is not None] + [s.day for s in case.sequencing] + [first]
-    )
-    if case.therapy_history[-1].end_day is None and case.therapy_history[-1].start_day > last_obs:
-        # A current line that starts after every observation cannot be calibrated; likely a typo.
-        line = _yaml_node_line(root_node, ("therapy_history", len(case.therapy_history) - 1, "start_day"))
-        msg = (
-            f"therapy_history[{len(case.therapy_history) - 1}].start_day: the ongoing line starts on "
-            f"day {case.therapy_history[-1].start_day}, after the last observation (day {last_obs}); "
-            "check the day numbering"
-        )
-        raise InputError(msg, path=case_path, line=line, field="therapy_history.start_day")
     for i, seq in enumerate(case.sequencing):
-        if seq.day > last_obs:
-            continue
         if seq.day < first - 3650:
             line = _yaml_node_line(root_node, ("sequencing", i, "day"))
             msg = (

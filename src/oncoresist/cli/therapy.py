@@ -47,7 +47,7 @@ def compare_command(
             bar.stop()
     columns = ["strategy", "patients", "median_ttp", "median_ttp_ci_low", "median_ttp_ci_high", "p_eradication",
                "p_eradication_se", "mean_dose_total"]
-    show_frame(result.outcomes[columns], title=f"{sc.name}: {n} patients, seed {s} (research use only)")
+    show_frame(result.outcomes[columns].round(4), title=f"{sc.name}: {n} patients, seed {s} (research use only)")
     if out is not None:
         prov = Provenance.create("oncoresist therapy compare", parameters={"patients": n, "workers": workers},
                                  seed=s, inputs=list(sc.inputs))

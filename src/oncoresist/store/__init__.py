@@ -248,9 +248,9 @@ def ingest_case(
     >>> from oncoresist.privacy import PseudonymKey
     >>> folder = pathlib.Path(tempfile.mkdtemp())
     >>> _ = (folder / "ctdna.tsv").write_text(textwrap.dedent('''\\
-    ...     sample_id\\tday\\tgene\\talteration\\talt_reads\\tdepth
-    ...     s1\\t0\\tEGFR\\tp.L858R\\t400\\t10000
-    ...     s2\\t42\\tEGFR\\tp.L858R\\t0\\t10000
+    ...     patient_id\\tsample_id\\tday\\tgene\\talteration\\talt_reads\\tdepth
+    ...     P1\\ts1\\t0\\tEGFR\\tp.L858R\\t400\\t10000
+    ...     P1\\ts2\\t42\\tEGFR\\tp.L858R\\t0\\t10000
     ...     '''))
     >>> _ = (folder / "case.yaml").write_text(textwrap.dedent('''\\
     ...     pseudonym: LAB-0001
