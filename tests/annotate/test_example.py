@@ -34,7 +34,8 @@ def test_bundled_example():
 def test_kernel_hash_matches_python():
     import numpy as np
 
-    from oncoresist.variants._vcf import _fnv1a, fnv_kernel
+    from oncoresist.variants._kernels import fnv_kernel
+    from oncoresist.variants._vcf import _fnv1a
 
     for gene in ("EGFR", "MET", "BCR", "C15orf55"):
         buf = np.frombuffer(gene.encode(), dtype=np.uint8)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from oncoresist.annotate import annotate
 from oncoresist.annotate._inferred import direction_fits, required_change
+from oncoresist.kb import Derivation, derive_mechanism
 from oncoresist.variants import Alteration
 
 
@@ -63,10 +64,20 @@ def test_infer_can_be_switched_off():
 
 
 def test_direction_from_the_path():
-    assert required_change("NF1 ⊣ HRAS, against the target's signal: EGFR → HRAS") == "loss"
-    assert required_change("MCL1 ⊣ BAK1, in parallel with the target: BCL2 ⊣ BAK1") == "gain"
-    assert required_change("KRAS is downstream of the target: EGFR → GRB2 → SOS1 → KRAS") == "gain"
-    assert required_change("X reaches AKT1 (also reached by EGFR) without passing through EGFR: "
-                           "PTEN ⊣ AKT1 → ESR1") == "loss"
+    a, i = "activates", "inhibits"
+    assert required_change(Derivation("downstream", "", (("NF1", i, "HRAS"), ("EGFR", a, "HRAS")),
+                                      "against")) == "loss"
+    assert required_change(Derivation("bypass", "", (("MCL1", i, "BAK1"), ("BCL2", i, "BAK1")),
+                                      "parallel")) == "gain"
+    assert required_change(Derivation("downstream", "", (("EGFR", a, "GRB2"), ("GRB2", a, "SOS1"),
+                                                         ("SOS1", a, "KRAS")),
+                                      "downstream")) == "gain"
+    # PTEN -| AKT1 -> ESR1: one inhibition on the way, so a loss of the gene mimics the target
+    assert required_change(Derivation("bypass", "", (("PTEN", i, "AKT1"), ("AKT1", a, "ESR1")),
+                                      "effectors")) == "loss"
+    assert required_change(Derivation("on-target", "", (), "target")) is None
+    # the knowledge base's own derivations (pathways.yaml: NF1 -| HRAS; EGFR -> GRB2 -> SOS1)
+    assert required_change(derive_mechanism("NF1 loss", "erlotinib")) == "loss"
+    assert required_change(derive_mechanism("KRAS G12D", "cetuximab")) == "gain"
     assert direction_fits(Alteration.parse("MET amplification"), "gain")
     assert not direction_fits(Alteration.parse("MET amplification"), "loss")

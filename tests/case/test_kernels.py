@@ -176,3 +176,17 @@ def test_projection_closed_form(model):
     assert out["ttp"][0] == expected
     # resistance emergence: f e^{bt} >= (1 - f) e^{-at}, i.e. t >= log((1 - f) / f) / (a + b)
     assert out["emergence"][0] == math.ceil(math.log((1 - f) / f) / (a + b))
+
+
+def test_model_agrees_with_therapy_model_from_kb(model):
+    """Two derivations from the knowledge base: which drug acts on which genotype."""
+    therapy = pytest.importorskip("oncoresist.therapy")
+    if not hasattr(therapy, "model_from_kb"):
+        pytest.skip("oncoresist.therapy.model_from_kb is not available")
+    other = therapy.model_from_kb(["erlotinib", "osimertinib"], ["EGFR T790M", "EGFR C797S"])
+    acts = {t.name: {r.drug for r in t.responses if r.emax > 0} for t in other.types}
+    ours = {name: {d for d in ("erlotinib", "osimertinib") if model.killed_by([d])[i]}
+            for i, name in enumerate(model.types)}
+    assert ours["sensitive"] == acts["sensitive"]
+    assert ours["EGFR p.T790M"] == acts["T790M"]
+    assert ours["EGFR p.C797S"] == acts["T790M+C797S"]  # our nested compartment carries both

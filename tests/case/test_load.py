@@ -81,7 +81,8 @@ def test_message_points_at_yaml_line(tmp_path):
     with pytest.raises(InputError) as info:
         load_case(path)
     line = info.value.line
-    assert line is not None and "notadrug" in text[line - 1]
+    assert line is not None
+    assert "notadrug" in text[line - 1]
     assert info.value.field == "therapy_history[0].drugs[0]"
 
 
@@ -142,7 +143,10 @@ def test_bad_case_leaves_no_report(tmp_path, change):
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".out")]
 
 
-def test_poa_consent_refused(tmp_path):
-    path = _write_case(tmp_path, lambda d: d.update(consent=["POA"]))
-    with pytest.raises(InputError, match="POA"):
+@pytest.mark.parametrize(("codes", "word"), [(["POA"], "POA"), (["DS-MELANOMA"], "MELANOMA")])
+def test_consent_outside_scope_refused(tmp_path, codes, word):
+    path = _write_case(tmp_path, lambda d: d.update(consent=codes))
+    with pytest.raises(InputError, match=word) as info:
         run_case(path, out=tmp_path / "out")
+    assert info.value.field == "consent"
+    assert not (tmp_path / "out").exists()

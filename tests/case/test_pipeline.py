@@ -82,15 +82,8 @@ def test_same_seed_same_bytes(mini_run, tmp_path):
         assert f.read_bytes() == (again / f.name).read_bytes(), f.name
 
 
-def test_other_seed_changes_posterior(mini_run, tmp_path):
-    _, out = mini_run
-    other = tmp_path / "other"
-    run_case(MINI, out=other, rng=6)
-    assert (out / "posterior.tsv").read_bytes() != (other / "posterior.tsv").read_bytes()
-    assert json.loads((other / "case.json").read_text())["seed"] == 6
-
-
-def test_interrupted_run_leaves_no_report(tmp_path, monkeypatch):
+def test_interrupted_write_leaves_no_report(mini_run, tmp_path, monkeypatch):
+    result, _ = mini_run
     import oncoresist.report as report
 
     def crash(result, folder):
@@ -100,13 +93,13 @@ def test_interrupted_run_leaves_no_report(tmp_path, monkeypatch):
     monkeypatch.setattr(report, "write_case_report", crash)
     out = tmp_path / "out"
     with pytest.raises(KeyboardInterrupt):
-        run_case(MINI, out=out)
+        result.write(out)
     assert not out.exists()
     assert list(tmp_path.iterdir()) == []
 
 
-def test_previous_report_survives_a_failed_rerun(mini_run, tmp_path, monkeypatch):
-    _, out = mini_run
+def test_previous_report_survives_a_failed_rewrite(mini_run, tmp_path, monkeypatch):
+    result, out = mini_run
     target = tmp_path / "keep"
     shutil.copytree(out, target)
     import oncoresist.report as report
@@ -116,8 +109,17 @@ def test_previous_report_survives_a_failed_rerun(mini_run, tmp_path, monkeypatch
 
     monkeypatch.setattr(report, "write_case_report", crash)
     with pytest.raises(RuntimeError):
-        run_case(MINI, out=target)
+        result.write(target)
     assert (target / "report.html").read_bytes() == (out / "report.html").read_bytes()
+
+
+def test_rng_overrides_case_seed(tmp_path):
+    # the seed is validated before any work is done
+    from oncoresist import InputError
+
+    with pytest.raises(InputError, match="rng must be a non-negative integer seed"):
+        run_case(MINI, out=tmp_path / "out", rng=-1)
+    assert not (tmp_path / "out").exists()
 
 
 def test_steps_without_data_are_skipped(tmp_path):

@@ -211,3 +211,88 @@ def test_engines_agree_on_means():
         assert np.all(np.abs(means[key] - means[ref]) <= 4 * se), (key, means[key], means[ref], se)
     # the ODE is the exact mean of this linear model
     assert np.all(np.abs(ode - means[ref]) <= 4 * ses[ref]), (ode, means[ref], ses[ref])
+
+
+# ---------------------------------------------------------------------------- threshold events
+def _yule_mean_var(b, n):
+    # pure birth (Yule) from 1 cell: T_n = sum_{k=1}^{n-1} Exp(rate b k), so
+    # E T_n = sum 1/(b k) and Var T_n = sum 1/(b k)^2 (hand calculation)
+    k = np.arange(1, n)
+    return float(np.sum(1.0 / (b * k))), float(np.sum(1.0 / (b * k) ** 2))
+
+
+@pytest.mark.parametrize(("engine", "options", "resolution"), [
+    ("exact", {}, 0.0),  # the event time itself
+    # hybrid: the end of the step of the crossing; near the size steps are no longer than the
+    # documented floor 0.05 / (b + d) = 0.05, a bias of at most that much
+    ("hybrid", {}, 0.05),
+])
+def test_threshold_event_time_of_yule_process(engine, options, resolution):
+    b, n = 1.0, 1000
+    model = Model(types=(CellType("S", b, 0.0),), initial={"S": 1})
+    stop = StopRules(thresholds={"reach": ("S", n)}, time_limit=30.0)
+    runs = simulate_ensemble(model, runs=400, rng=31, workers=1, engine=engine, engine_options=options,
+                             stop=stop, record_interval=5.0).runs
+    times = runs["t_reach"].to_numpy(float)
+    assert np.isfinite(times).all()
+    mean, var = _yule_mean_var(b, n)
+    se = math.sqrt(var / len(times))
+    assert abs(times.mean() - mean) <= 4 * se + resolution
+    # not tied to the record grid
+    assert np.mean(np.isclose(np.fmod(times, 5.0), 0.0)) < 0.05
+
+
+def test_threshold_does_not_change_the_exact_engine_path():
+    # the exact engine stops at an event and resumes with the next waiting time drawn afresh, which is
+    # what it draws anyway: the threshold time equals the detection time of the same seed
+    model = Model(types=(CellType("S", 1.0, 0.3), CellType("R", 1.0, 0.3)), mutations=(Mutation("S", "R", 1e-2),),
+                  initial={"S": 1})
+    from oncoresist.evolve import simulate
+
+    for seed in range(5):
+        det = simulate(model, engine="exact", stop=StopRules(detection_size=2000, stop_at_detection=True,
+                                                             max_time=1e3), rng=seed)
+        thr = simulate(model, engine="exact", stop=StopRules(detection_size=4000, stop_at_detection=True,
+                                                             max_time=1e3, thresholds={"half": (["S", "R"], 2000)}),
+                       rng=seed)
+        if det.outcome == "detected":
+            assert thr.events["half"] == det.events["detection"]
+            assert thr.attempts == det.attempts
+
+
+def test_threshold_in_the_ode_engine_is_the_crossing_time():
+    # deterministic growth 10 exp(0.4 t) reaches 1e3 at ln(100) / 0.4 and 1e5 at ln(1e4) / 0.4
+    model = Model(types=(CellType("S", 0.5, 0.1),), initial={"S": 10})
+    from oncoresist.evolve import simulate
+
+    r = simulate(model, engine="ode", record_interval=7.0,
+                 stop=StopRules(detection_size=1e5, thresholds={"small": ("S", 1e3)}, time_limit=1.0))
+    assert r.events["small"] == pytest.approx(math.log(100) / 0.4, rel=1e-6)
+    assert r.events["detection"] == pytest.approx(math.log(1e4) / 0.4, rel=1e-6)
+
+
+def test_threshold_on_some_types_after_treatment():
+    # resistant cells growing at b - d = 0.1 from the cells present: the threshold on R alone
+    model = Model(types=(CellType("S", 0.5, 0.1, (DrugResponse("x", "death", 1.0),)), CellType("R", 0.3, 0.2)),
+                  drugs=(Drug("x"),), initial={"S": 1000, "R": 100})
+    from oncoresist.evolve import constant, simulate
+
+    r = simulate(model, constant({"x": 1.0}), engine="ode",
+                 stop=StopRules(time_limit=100.0, thresholds={"emergence": (["R"], 1e3)}))
+    assert r.events["emergence"] == pytest.approx(math.log(10) / 0.1, rel=1e-6)
+    assert r.outcome == "time_limit"
+
+
+def test_bad_thresholds_are_refused():
+    from oncoresist._core.exceptions import InputError
+    from oncoresist.evolve import simulate
+
+    with pytest.raises(InputError, match="size must be a number > 0"):
+        StopRules(thresholds={"a": ("S", 0)})
+    with pytest.raises(InputError, match="pair"):
+        StopRules(thresholds={"a": 5})
+    with pytest.raises(InputError, match="other than"):
+        StopRules(thresholds={"detection": ("S", 5)})
+    model = Model(types=(CellType("S", 1.0, 0.0),), initial={"S": 1})
+    with pytest.raises(InputError, match="unknown type 'Q'"):
+        simulate(model, stop=StopRules(thresholds={"a": ("Q", 5)}, time_limit=1))

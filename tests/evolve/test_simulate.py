@@ -271,3 +271,40 @@ def test_ode_detection_time_is_exact():
     r = simulate(model, engine="ode", stop=StopRules(detection_size=1e6, stop_at_detection=True))
     assert r.outcome == "detected"
     assert r.events["detection"] == pytest.approx(math.log(1e4) / 0.4, rel=1e-6)
+
+
+class _FirstFourDecisions:
+    """A stateful strategy: counts its decisions; doses for the first four, then stops."""
+
+    def __init__(self):
+        self.decisions = 0
+
+    def __call__(self, obs):
+        self.decisions += 1
+        return {"d1": 1.0 if self.decisions <= 4 else 0.0}
+
+
+def test_strategy_factory_gives_each_patient_a_fresh_strategy():
+    model = _two_type()
+    stop = StopRules(detection_size=2e3, progression_size=2e3, time_limit=60)
+    kw = {"runs": 12, "rng": 21, "stop": stop, "decision_interval": 3.0}
+    # the oracle: one patient at a time, each with a new strategy and child i of the seed
+    children = np.random.SeedSequence(21).spawn(12)
+    oracle = [simulate(model, _FirstFourDecisions(), stop=stop, decision_interval=3.0,
+                       rng=np.random.default_rng(c)) for c in children]
+    expected = pd.DataFrame({"outcome": [r.outcome for r in oracle],
+                             "final_S": [float(r.final_sizes["S"]) for r in oracle],
+                             "final_R": [float(r.final_sizes["R"]) for r in oracle]})
+    inline = simulate_ensemble(model, strategy_factory=_FirstFourDecisions, workers=1, **kw).runs
+    with ThreadPoolExecutor(2) as pool:
+        threaded = simulate_ensemble(model, strategy_factory=_FirstFourDecisions, executor=pool, chunk_size=5,
+                                     **kw).runs
+    pooled = simulate_ensemble(model, strategy_factory=_FirstFourDecisions, workers=2, chunk_size=4, **kw).runs
+    for runs in (inline, threaded, pooled):
+        got = runs[["outcome", "final_S", "final_R"]].astype({"final_S": float, "final_R": float})
+        pd.testing.assert_frame_equal(got, expected)
+    # the test can fail: one shared object carries patient 0's decision count into the next patients
+    shared = simulate_ensemble(model, _FirstFourDecisions(), workers=1, **kw).runs
+    assert not shared[["final_S", "final_R"]].astype(float).equals(expected[["final_S", "final_R"]])
+    with pytest.raises(InputError, match="either strategy or strategy_factory"):
+        simulate_ensemble(model, constant({"d1": 1}), strategy_factory=_FirstFourDecisions, **kw)

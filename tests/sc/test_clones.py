@@ -41,6 +41,20 @@ def test_persister_clones_are_the_resistant_ones(pre_existing):
     assert res.parameters["dt"] == 14.0
 
 
+def test_many_resistant_clones_precision_and_recall():
+    # 10% of control cells in resistant clones (about 20 clones of 150), 50% under drug.
+    # Stated requirements: precision >= 0.9 and recall >= 0.8 among the tested resistant clones.
+    adata = osc.simulate(4000, n_genes=500, n_clones=150, persister_fraction=(0.10, 0.50),
+                         mode="pre-existing", rng=23)
+    res = _clones(adata)
+    truth = set(adata.uns["simulation"]["resistant_clones"])
+    called = set(res.persisters())
+    tested_truth = truth & set(res.fitness["clone"])
+    assert len(tested_truth) >= 10
+    assert len(called & truth) / len(called) >= 0.9
+    assert len(called & truth) / len(tested_truth) >= 0.8
+
+
 def test_no_persister_clones_when_resistance_is_induced(induced):
     # Induced: clone shares do not change under drug; with FDR 0.1 the expected number of
     # false calls is < 0.1 * tested; we require none on this seed and at most 10% in general.

@@ -38,17 +38,6 @@ __all__ = ["AnnotationResult", "annotate"]
 PathLike = str | os.PathLike[str]
 
 
-def _known_genes(base) -> frozenset[str]:
-    """Genes any rule or the pathway graph mentions (others cannot get a finding)."""
-    genes: set[str] = set(base.graph.genes)
-    for raw in base.document["rules"]:
-        genes.update(g for g in (raw.get("genes") or [raw.get("gene")]) if g)
-    if base.extra_files:
-        for rule in base.all_rules():
-            genes.update(rule.genes)
-    return frozenset(genes)
-
-
 def _table_from_frame(frame: pd.DataFrame):
     from oncoresist.variants._readers import RowBuilder, SampleAlterations, parse_cached
 
@@ -139,9 +128,9 @@ def annotate(
     inputs: list[Path] = []
     if isinstance(alterations_or_path, str | os.PathLike):
         path = Path(alterations_or_path)
-        known = _known_genes(base)
+        # genes no rule or pathway node mentions cannot get a finding: the readers skip them
         table = read_alterations(path, format=format, strict=strict, transcript=transcript,
-                                 genes=known)
+                                 genes=base.known_genes())
         inputs.append(path)
     elif isinstance(alterations_or_path, pd.DataFrame):
         table = _table_from_frame(alterations_or_path)

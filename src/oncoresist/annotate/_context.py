@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from oncoresist._core.exceptions import InputError
+from oncoresist.kb import normalise_disease
 
 EFFECT_ORDER = {
     "resistance": 0,
@@ -70,8 +71,5 @@ def resolve_context(base, therapy, history, disease: str | None) -> TherapyConte
         raise InputError(msg, field="therapy")
     resolved = tuple(dict.fromkeys(base.drug(n).name for n in names))
     past = tuple(dict.fromkeys(base.drug(n).name for n in split_drugs(history, what="history")))
-    canonical = None
-    if disease is not None and disease.strip():
-        # the knowledge base reports the canonical spelling of the disease it was asked about
-        canonical = base.rules_for("EGFR T790M", None, disease).query["disease"]
+    canonical = normalise_disease(disease) if disease is not None and disease.strip() else None
     return TherapyContext(resolved, past, disease, canonical)

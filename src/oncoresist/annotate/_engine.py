@@ -168,8 +168,10 @@ def _co_occurrence(joined: pd.DataFrame) -> pd.Series:
         return status
     # what each sample carries, once: (alteration, haplotype) pairs without repeats
     present_by_sample: dict[str, dict] = defaultdict(dict)
-    for sample, obj, hap in zip(joined["sample_id"], joined[OBJECT_COLUMN], joined["haplotype"],
-                                strict=True):
+    distinct = _distinct_rows(joined, ["sample_id", "alteration", "haplotype"])
+    for sample, obj, hap in zip(joined["sample_id"].to_numpy()[distinct],
+                                joined[OBJECT_COLUMN].to_numpy()[distinct],
+                                joined["haplotype"].to_numpy()[distinct], strict=True):
         present_by_sample[sample][(obj, hap)] = None
     present: dict[str, dict] = {}
     for sample, pairs in present_by_sample.items():
@@ -210,29 +212,53 @@ def _alternatives(joined: pd.DataFrame, base, context: TherapyContext) -> tuple[
             )
         return cache[key]
 
+    # each sample's distinct alterations, in the order of the table
     by_sample: dict[str, list] = defaultdict(list)
-    for sample, obj in zip(joined["sample_id"], joined[OBJECT_COLUMN], strict=True):
+    distinct_rows = _distinct_rows(joined, ["sample_id", "alteration"])
+    for sample, obj in zip(joined["sample_id"].to_numpy()[distinct_rows],
+                           joined[OBJECT_COLUMN].to_numpy()[distinct_rows], strict=True):
         by_sample[sample].append(obj)
-    memo: dict[tuple[str, tuple], tuple[str, str]] = {}
     samples = joined["sample_id"].to_numpy()
     alternatives = joined["alternatives"].to_numpy()
-    for position in positions:
-        sample = samples[position]
-        options = alternatives[position]
-        key = (sample, options)
-        if key not in memo:
-            kept, dropped = [], []
-            distinct = list(dict.fromkeys(by_sample[sample]))
-            for option in options:
-                name = _canonical(base, option)
-                blocker = next((a for a in distinct if resistant(a, name, distinct)), None)
-                if blocker is None:
-                    kept.append(option)
-                else:
-                    dropped.append(f"{option} (resistance: {blocker})")
-            memo[key] = ("; ".join(kept), "; ".join(dropped))
-        kept_col[position], excluded_col[position] = memo[key]
+    # worked out once per distinct (sample, alternatives), then spread to the rows
+    pairs, first = _first_of_each(samples[positions], alternatives[positions])
+    values = []
+    for index in first.tolist():
+        sample = samples[positions[index]]
+        options = alternatives[positions[index]]
+        kept, dropped = [], []
+        distinct = list(dict.fromkeys(by_sample[sample]))
+        for option in options:
+            name = _canonical(base, option)
+            blocker = next((a for a in distinct if resistant(a, name, distinct)), None)
+            if blocker is None:
+                kept.append(option)
+            else:
+                dropped.append(f"{option} (resistance: {blocker})")
+        values.append(("; ".join(kept), "; ".join(dropped)))
+    kept_values = np.array([v[0] for v in values], dtype=object)
+    excluded_values = np.array([v[1] for v in values], dtype=object)
+    kept_col = np.array(kept_col, dtype=object)
+    excluded_col = np.array(excluded_col, dtype=object)
+    kept_col[positions] = kept_values[pairs]
+    excluded_col[positions] = excluded_values[pairs]
     return kept_col, excluded_col
+
+
+def _distinct_rows(frame: pd.DataFrame, columns: list[str]) -> np.ndarray:
+    """Positions of the first row of each distinct combination of ``columns``, in order."""
+    codes = [pd.factorize(frame[c], use_na_sentinel=False)[0] for c in columns]
+    combined = pd.MultiIndex.from_arrays(codes) if len(codes) > 1 else pd.Index(codes[0])
+    return np.flatnonzero(~combined.duplicated())
+
+
+def _first_of_each(samples: np.ndarray, options: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Code of each (sample, options) pair and the position of each code's first pair."""
+    sample_codes = pd.factorize(samples)[0]
+    option_codes = pd.factorize(options)[0]
+    pair = pd.factorize(pd.MultiIndex.from_arrays([sample_codes, option_codes]))[0]
+    _, first = np.unique(pair, return_index=True)
+    return pair, first
 
 
 def _canonical(base, name: str) -> str:
@@ -242,38 +268,62 @@ def _canonical(base, name: str) -> str:
         return name
 
 
+def _expand(frame: pd.DataFrame, codes: np.ndarray, findings: pd.DataFrame) -> pd.DataFrame:
+    """Each row of ``frame`` joined to the findings of its alteration (``findings._u``).
+
+    The rows come out in the order of ``frame``, and for each the findings in their order
+    (what an inner merge without sorting gives), built by index arithmetic: one copy.
+    """
+    counts = np.bincount(findings["_u"].to_numpy(dtype=np.int64), minlength=int(codes.max(initial=-1)) + 1)
+    starts = np.cumsum(counts) - counts
+    per_row = counts[codes]
+    left = np.repeat(np.arange(len(frame)), per_row)
+    offset = np.arange(len(left)) - np.repeat(np.cumsum(per_row) - per_row, per_row)
+    right = starts[codes][left] + offset
+    columns = {c: frame[c].array.take(left) for c in frame.columns}
+    columns["_u"] = codes[left]
+    columns.update({c: findings[c].to_numpy().take(right) for c in FINDING_COLUMNS})
+    return pd.DataFrame(columns)
+
+
+def _codes(values: pd.Series) -> np.ndarray:
+    """Integer codes that sort like the values."""
+    return pd.factorize(values, sort=True)[0]
+
+
 def annotate_table(table, base, context: TherapyContext, *, infer: bool = True) -> pd.DataFrame:
     """The annotation table (internal columns included) for a SampleAlterations table."""
     frame = table.frame
     matcher = Matcher(base, context, infer=infer)
     codes, uniques = pd.factorize(frame["alteration"], sort=False)
-    first = pd.Series(np.arange(len(frame))).groupby(codes).first().to_numpy() if len(frame) \
-        else np.array([], dtype=int)
+    # factorize numbers the alterations in order of first appearance
+    first = np.unique(codes, return_index=True)[1] if len(frame) else np.array([], dtype=int)
     objects = frame[OBJECT_COLUMN].to_numpy()
     unique_objects = [objects[i] for i in first]
     findings = _findings_table(matcher, unique_objects)
-    left = frame.assign(_u=codes)
-    joined = left.merge(findings, on="_u", how="inner", sort=False)
+    joined = _expand(frame, codes, findings)
     joined["co_occurrence"] = _co_occurrence(joined)
-    joined = joined[joined["co_occurrence"].notna()].reset_index(drop=True)
+    applies = joined["co_occurrence"].notna().to_numpy()
+    if not applies.all():
+        joined = joined[applies].reset_index(drop=True)
     kept, excluded = _alternatives(joined, base, context)
     joined["alternatives"] = kept
     joined["alternatives_excluded"] = excluded
     order_sample = {s: i for i, s in enumerate(dict.fromkeys(frame["sample_id"]))}
-    keys = pd.DataFrame({
-        "s": joined["sample_id"].map(order_sample),
-        "c": joined["context"].map(CONTEXT_ORDER),
-        "q": joined["co_occurrence"].map(co.rank),
-        "e": joined["effect"].map(EFFECT_ORDER),
-        "d": joined["disease_match"].map(DISEASE_ORDER).fillna(1),
-        "l": joined["evidence_level"].map(LEVEL_ORDER).fillna(5),
-        "k": joined["confidence"].map(CONFIDENCE_ORDER).fillna(3),
-        "g": joined["gene"].fillna(""),
-        "a": joined["alteration"],
-        "r": joined["rule_id"],
-        "i": np.arange(len(joined)),
-    })
-    order = keys.sort_values(list(keys.columns), kind="stable").index
-    joined = joined.loc[order].reset_index(drop=True)
+    keys = [
+        joined["sample_id"].map(order_sample).to_numpy(),
+        joined["context"].map(CONTEXT_ORDER).to_numpy(),
+        joined["co_occurrence"].map(co.rank).to_numpy(),
+        joined["effect"].map(EFFECT_ORDER).to_numpy(),
+        joined["disease_match"].map(DISEASE_ORDER).fillna(1).to_numpy(),
+        joined["evidence_level"].map(LEVEL_ORDER).fillna(5).to_numpy(),
+        joined["confidence"].map(CONFIDENCE_ORDER).fillna(3).to_numpy(),
+        _codes(joined["gene"].fillna("")),
+        _codes(joined["alteration"]),
+        _codes(joined["rule_id"]),
+    ]
+    # lexsort sorts by the last key first and is stable: ties keep the joined order
+    order = np.lexsort(keys[::-1])
+    joined = joined.take(order).reset_index(drop=True)
     joined["rank"] = joined.groupby("sample_id", sort=False).cumcount() + 1
     return joined

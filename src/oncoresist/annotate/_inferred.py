@@ -24,23 +24,22 @@ LOSS_KINDS = frozenset({K.TRUNCATION, K.SPLICE, K.DELETION, K.LOSS_OF_FUNCTION,
                         K.SUBSTITUTION, K.INDEL, K.MUTATION, K.EXON, K.EXPRESSION})
 
 
-def _net_sign(path: str) -> str:
-    return "loss" if path.count("⊣") % 2 else "gain"
-
-
-def required_change(explanation: str) -> str | None:
+def required_change(derivation) -> str | None:
     """``gain`` or ``loss``: which change of the gene mimics the target's signal.
 
-    Read from the derivation's explanation (the path written with → and ⊣), because the
-    knowledge base's public ``Derivation`` carries the path only as text.
+    From the knowledge base's :class:`~oncoresist.kb.Derivation`: a gene acting on the target's
+    cascade against the target's sign must lose function (NF1 ⊣ RAS), one acting with it must
+    gain function (MCL1 ⊣ BAK1 as BCL2 ⊣ BAK1); a gene downstream of the target, or one that
+    reaches the target's effectors, must push along its path with the path's net sign (a gain
+    when the path activates, a loss when it inhibits an odd number of times).
     """
-    if "against the target's signal" in explanation:
+    relation = derivation.relation
+    if relation == "against":
         return "loss"
-    if "in parallel with the target" in explanation:
+    if relation == "parallel":
         return "gain"
-    path = explanation.rsplit(": ", 1)[-1] if ": " in explanation else ""
-    if "is downstream of the target" in explanation or "without passing through" in explanation:
-        return _net_sign(path)
+    if relation in ("downstream", "effectors"):
+        return "loss" if derivation.net_sign == "inhibits" else "gain"
     return None
 
 
@@ -88,7 +87,7 @@ class Inferrer:
         derived = self.derivation(alteration, drug)
         if derived is None or derived.mechanism not in ("downstream", "bypass"):
             return None
-        change = required_change(derived.explanation)
+        change = required_change(derived)
         if not direction_fits(alteration, change):
             return None
         targets = self._targets.get(drug)

@@ -23,7 +23,7 @@ from oncoresist.case._load import LoadedCase, load_case_file
 from oncoresist.case._model import TumourModel, build_model
 from oncoresist.case._pipeline import CaseResult, run
 from oncoresist.case._schema import Calibration, Case, Forecast, StrategySpec
-from oncoresist.case._simulate import simulate_observations
+from oncoresist.case._simulate import simulate_observations as _simulate_observations
 
 __all__ = [
     "Calibration",
@@ -215,6 +215,63 @@ def calibrate(
     """
     return calibrate_model(model, history, ctdna=ctdna, imaging=imaging, settings=settings, rng=rng,
                            executor=executor)
+
+
+def simulate_observations(
+    model: TumourModel,
+    theta: np.ndarray,
+    history: History,
+    *,
+    ctdna_days: Sequence[float],
+    depth: int,
+    imaging_days: Sequence[float] = (),
+    burden0: float = 50.0,
+    error_rate: float = 1e-4,
+    imaging_sd: float = 0.1,
+    rng: np.random.Generator,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Simulate one patient's ctDNA and imaging under the calibration's observation model.
+
+    Used to validate calibration and forecasts on patients with known parameters.
+
+    Parameters
+    ----------
+    model
+        From :func:`tumour_model`.
+    theta
+        Parameters in the order of ``model.parameter_names`` (natural scale).
+    history
+        ``(drugs, start_day, end_day)`` per therapy line.
+    ctdna_days
+        Plasma sampling days; every alteration of the model is measured on each.
+    depth
+        Reads (or UMI families) per variant and sample.
+    imaging_days
+        Scan days; burden ``burden0 x N^(1/3) x exp(Normal(0, imaging_sd))``.
+    burden0, error_rate, imaging_sd
+        Baseline sum of diameters (mm), per-read error rate, log-burden measurement SD.
+    rng
+        Generator.
+
+    Returns
+    -------
+    tuple of pandas.DataFrame
+        ``(ctdna, imaging)``: ``day alteration alt_reads depth true_af`` and ``day result burden``.
+
+    Examples
+    --------
+    >>> m = tumour_model(["EGFR exon 19 deletion", "EGFR p.T790M"], ["erlotinib"])
+    >>> ct, img = simulate_observations(m, np.array([0.01, 0.02, 0.05, 1e-3, 0.2]),
+    ...                                 [(["erlotinib"], 0, None)], ctdna_days=[0], depth=1000,
+    ...                                 imaging_days=[0], rng=np.random.default_rng(0))
+    >>> ct["true_af"].round(4).tolist()  # AF = tumour fraction x carriers / 2 at day 0
+    [0.1, 0.0001]
+    >>> float(img["burden"].iloc[0]) > 0
+    True
+    """
+    return _simulate_observations(model, theta, history, ctdna_days=ctdna_days, depth=depth,
+                                  imaging_days=imaging_days, burden0=burden0, error_rate=error_rate,
+                                  imaging_sd=imaging_sd, rng=rng)
 
 
 def _as_plan(value: Any) -> Plan:

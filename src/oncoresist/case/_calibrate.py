@@ -89,6 +89,19 @@ class CalibrationResult:
             rows.append({"parameter": name, "low": lo, "high": hi, "log_scale": log})
         return pd.DataFrame(rows)
 
+    def at_prior_edge(self, margin: float = 0.02) -> list[str]:
+        """Parameters whose posterior median lies within ``margin`` of its prior range's ends.
+
+        Mass piled against a bound of the prior usually means the model does not describe the
+        data (for example a resistant clone that arose by mutation during therapy rather than
+        before it); the report flags these.
+        """
+        if self.box is None or self.method != "smc":
+            return []
+        z = np.where(self.box.log_scale, np.log(self.draws.to_numpy()), self.draws.to_numpy())
+        position = (np.median(z, axis=0) - self.box.low) / (self.box.high - self.box.low)
+        return [n for n, p in zip(self.draws.columns, position, strict=True) if p < margin or p > 1 - margin]
+
     @property
     def day0(self) -> float:
         """Start of the first therapy line."""

@@ -206,13 +206,30 @@ def _forecast_start(loaded: LoadedCase) -> float:
 
 
 def check_consent(loaded: LoadedCase) -> None:
-    """Refuse a disease analysis when the consent is for ancestry research only (DUO POA)."""
-    if loaded.case.permission == "POA":
-        msg = (
-            "consent: the recorded permission is POA (population origins or ancestry research "
-            "only); a patient-case analysis of disease and therapy is outside that scope"
-        )
-        raise InputError(msg, path=loaded.path, field="consent")
+    """Refuse the analysis when the case's consent scope does not cover research on its disease.
+
+    Uses ``oncoresist.privacy.check_consent`` (GA4GH DUO); where that module is absent, only the
+    permission POA (population origins or ancestry research only) is refused.
+    """
+    case = loaded.case
+    try:
+        from oncoresist.privacy import ConsentError, DataUse
+        from oncoresist.privacy import check_consent as privacy_check
+    except ImportError:
+        if case.permission == "POA":
+            msg = (
+                "consent: the recorded permission is POA (population origins or ancestry research "
+                "only); a patient-case analysis of disease and therapy is outside that scope"
+            )
+            raise InputError(msg, path=loaded.path, field="consent") from None
+        return
+    try:
+        privacy_check(list(case.consent), DataUse(purpose="disease", disease=case.disease))
+    except ConsentError as exc:
+        # case run offers no override: analyses outside the scope go through the store's audit
+        reason = str(exc).split("; to proceed anyway")[0]
+        msg = f"consent: {reason}; change nothing in the case file unless the consent itself was recorded wrongly"
+        raise InputError(msg, path=loaded.path, field="consent") from None
 
 
 def analyse_case(

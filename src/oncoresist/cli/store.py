@@ -86,6 +86,7 @@ def ingest_command(
     db: Annotated[Path, typer.Argument(help="The store.")],
     cases: Annotated[list[Path], typer.Argument(help="Case file(s) (case.yaml); several go in one transaction.")],
     key: Key = None,
+    results: Annotated[list[Path] | None, typer.Option("--results", help="Output folder of `case run` for the case (repeat in the order of the cases): forecast and calibration summaries.")] = None,
     override: Override = None,
     annotate: Annotated[bool, typer.Option("--annotate/--no-annotate", help="Annotate resistance with the knowledge base.")] = True,
     wait: Wait = 0.0,
@@ -94,7 +95,13 @@ def ingest_command(
     from oncoresist import store
     from oncoresist.store._case import record_from_case
 
-    records = [record_from_case(path) for path in cases]
+    from oncoresist._core.exceptions import InputError
+
+    if results and len(results) != len(cases):
+        msg = f"give one --results folder per case ({len(cases)} cases, {len(results)} folders)"
+        raise InputError(msg, field="results")
+    folders = results or [None] * len(cases)
+    records = [record_from_case(path, folder) for path, folder in zip(cases, folders, strict=True)]
     result = store.ingest_records(db, records, key=key, override=override, annotate=annotate,
                                   wait=wait, command="oncoresist store ingest")
     show_frame(result.patients, title="ingested")

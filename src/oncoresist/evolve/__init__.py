@@ -6,6 +6,7 @@ Pure mathematics: cell types with birth and death rates under drug exposure, a m
 to check the engines are in :mod:`oncoresist.evolve.theory`.
 """
 
+from oncoresist.evolve import tme
 from oncoresist.evolve._ensemble import EnsembleResult, simulate_ensemble
 from oncoresist.evolve._model import CellType, Drug, DrugResponse, Model, Mutation, Rates, Switch
 from oncoresist.evolve._pk import OneCompartmentPK
@@ -44,4 +45,5 @@ __all__ = [
     "load_scenario",
     "simulate",
     "simulate_ensemble",
+    "tme",
 ]

@@ -25,10 +25,10 @@ EVENT_NAMES = ("detection", "treatment_start", "extinction", "progression", "tim
 OUTCOMES = ("extinct", "progressed", "time_limit", "detected")
 
 
-def _row(run: int, result: SimulationResult) -> dict[str, Any]:
+def _row(run: int, result: SimulationResult, thresholds: Sequence[str] = ()) -> dict[str, Any]:
     row: dict[str, Any] = {"run": run, "outcome": result.outcome, "attempts": result.attempts,
                            "n_clones": result.n_clones}
-    for name in EVENT_NAMES:
+    for name in (*EVENT_NAMES, *thresholds):
         row[f"t_{name}"] = result.events.get(name, math.nan)
     for name in result.type_names:
         det = result.sizes_at_detection
@@ -45,12 +45,18 @@ def _row(run: int, result: SimulationResult) -> dict[str, Any]:
 
 
 def _run_chunk(model: Model, strategy: Any, options: dict[str, Any], start: int,
-               seeds: Sequence[np.random.SeedSequence], keep: int = 0
+               seeds: Sequence[np.random.SeedSequence], keep: int = 0,
+               strategy_factory: Callable[[], Any] | None = None,
                ) -> tuple[list[dict[str, Any]], list[SimulationResult]]:
     rows, kept = [], []
+    stop = options.get("stop")
+    thresholds = [name for name, _, _ in stop.thresholds] if stop is not None else []
     for offset, seed in enumerate(seeds):
-        result = simulate(model, strategy, rng=np.random.default_rng(seed), **options)
-        rows.append(_row(start + offset, result))
+        # a fresh strategy per patient: stateful strategies must not carry one patient's
+        # history into the next patient of the same chunk
+        patient_strategy = strategy_factory() if strategy_factory is not None else strategy
+        result = simulate(model, patient_strategy, rng=np.random.default_rng(seed), **options)
+        rows.append(_row(start + offset, result, thresholds))
         if start + offset < keep:
             kept.append(result)
     return rows, kept
@@ -64,7 +70,7 @@ class EnsembleResult:
     ----------
     runs
         One row per patient: run, outcome, attempts, n_clones, ``t_<event>`` times (NaN when
-        the event did not happen), ``detected_<type>`` and ``final_<type>`` cell counts, and
+        the event did not happen; also one per ``StopRules.thresholds`` name), ``detected_<type>`` and ``final_<type>`` cell counts, and
         ``first_<type>``, the time the first clone of each type arose.
     type_names
         The model's types.
@@ -154,6 +160,7 @@ def simulate_ensemble(
     chunk_size: int | None = None,
     on_progress: Callable[[int, int], None] | None = None,
     keep: int = 0,
+    strategy_factory: Callable[[], Any] | None = None,
     **options: Any,
 ) -> EnsembleResult:
     """Simulate ``runs`` independent patients and collect their outcomes.
@@ -164,7 +171,9 @@ def simulate_ensemble(
     Parameters
     ----------
     model, strategy
-        As in :func:`simulate` (a strategy must be picklable for process pools).
+        As in :func:`simulate` (a strategy must be picklable for process pools). The same
+        strategy object is used for every patient, so it must not keep state between calls
+        (a :class:`Schedule` or a pure function); give ``strategy_factory`` otherwise.
     runs
         Number of patients.
     rng
@@ -179,6 +188,14 @@ def simulate_ensemble(
         Called with (patients done, runs) as chunks finish.
     keep
         Keep the full results (clone tables) of the first ``keep`` patients.
+    strategy_factory
+        Instead of ``strategy``: a callable with no arguments returning a fresh strategy,
+        called once per patient (in the worker), so stateful strategies (adaptive rules that
+        remember a baseline, controllers with monitoring) start every patient anew. Patient
+        ``i`` then gets the same result as ``simulate(model, strategy_factory(),
+        rng=np.random.default_rng(child_i), ...)``, whatever the executor or chunk size. It must
+        be picklable for process pools (a class, a module-level function or a
+        ``functools.partial`` of one; not a lambda).
     **options
         Passed to :func:`simulate` (engine, stop, decision_interval, ...).
 
@@ -194,6 +211,22 @@ def simulate_ensemble(
     >>> p, se = ens.probability("extinct")
     >>> p
     1.0
+
+    A stateful strategy gets a fresh copy per patient through a factory:
+
+    >>> from oncoresist.evolve import Drug, DrugResponse
+    >>> class HalfAfterFirst:  # full dose at the first decision, half afterwards
+    ...     def __init__(self):
+    ...         self.calls = 0
+    ...     def __call__(self, obs):
+    ...         self.calls += 1
+    ...         return {"x": 1.0 if self.calls == 1 else 0.5}
+    >>> m2 = Model(types=(CellType("S", 0.1, 0.05, (DrugResponse("x", "death", 0.1),)),),
+    ...            drugs=(Drug("x"),), initial={"S": 100})
+    >>> ens = simulate_ensemble(m2, runs=3, rng=1, workers=1, keep=3, strategy_factory=HalfAfterFirst,
+    ...                         stop=StopRules(time_limit=14), decision_interval=7)
+    >>> [p.dosing["level"].tolist() for p in ens.patients]
+    [[1.0, 0.5], [1.0, 0.5], [1.0, 0.5]]
     """
     if int(keep) != keep or keep < 0:
         msg = f"keep must be a whole number >= 0; got {keep!r}"
@@ -201,6 +234,13 @@ def simulate_ensemble(
     if int(runs) != runs or runs < 1:
         msg = f"runs must be a whole number >= 1; got {runs!r}"
         raise InputError(msg, field="runs")
+    if strategy_factory is not None and strategy is not None:
+        msg = "give either strategy or strategy_factory, not both"
+        raise InputError(msg, field="strategy_factory")
+    if strategy_factory is not None and not callable(strategy_factory):
+        msg = (f"strategy_factory must be a callable with no arguments returning a strategy; "
+               f"got {type(strategy_factory).__name__}")
+        raise InputError(msg, field="strategy_factory")
     runs = int(runs)
     seeds = spawn_seed_sequences(rng, runs)
     n_workers = workers or os.cpu_count() or 1
@@ -213,7 +253,8 @@ def simulate_ensemble(
     inline = executor is None and (n_workers == 1 or runs <= chunk_size)
     if inline:
         for start, chunk in chunks:
-            chunk_rows, chunk_kept = _run_chunk(model, strategy, options, start, chunk, keep)
+            chunk_rows, chunk_kept = _run_chunk(model, strategy, options, start, chunk, keep,
+                                                   strategy_factory)
             rows.extend(chunk_rows)
             kept.extend(chunk_kept)
             done += len(chunk)
@@ -223,7 +264,7 @@ def simulate_ensemble(
         own = executor is None
         pool = ProcessPoolExecutor(max_workers=n_workers) if own else executor
         try:
-            futures = [pool.submit(_run_chunk, model, strategy, options, start, chunk, keep)
+            futures = [pool.submit(_run_chunk, model, strategy, options, start, chunk, keep, strategy_factory)
                        for start, chunk in chunks]
             for future, (_, chunk) in zip(futures, chunks, strict=True):
                 chunk_rows, chunk_kept = future.result()

@@ -135,12 +135,17 @@ def hybrid_advance(
 ):  # fmt: skip
     """Advance the clone records from ``t`` to ``t_end`` with frozen per-type rates.
 
+    ``stop_above`` (sizes, one per criterion) and ``stop_mask`` (criteria x types, bool) are
+    stopping criteria: the call returns ``STATUS_STOP`` at the end of the first step after
+    which the cells of any criterion's types reach its size (steps shrink as a size nears).
+
     Returns ``(n, t, status)``. Each step: every clone group is moved by the exact linear
     birth-death transition (Kendall) when large, event by event when small; mutants and
     switched cells arrive as a Poisson process along the group's path, each arrival started
     as its own group at its arrival time (pooled in batches above MAX_INDIVIDUAL_ARRIVALS).
     """
     ntypes = birth.shape[0]
+    ncrit = stop_above.shape[0]
     qsum = np.zeros(ntypes)
     swout = np.zeros(ntypes)
     for k in range(ntypes):
@@ -148,22 +153,27 @@ def hybrid_advance(
             qsum[k] += mutprob[k, j]
             swout[k] += swrate[k, j]
     qcap = qc.shape[0]
+    masked = np.zeros(ncrit, dtype=np.int64)
+    rgrow = np.zeros(ncrit)
     while True:
         total = 0
-        masked = 0
         typesize = np.zeros(ntypes, dtype=np.int64)
-        n_alive = 0
         for i in range(n):
             if size[i] > 0:
                 typesize[ctype[i]] += size[i]
-                n_alive += 1
         for k in range(ntypes):
             total += typesize[k]
-            if stop_mask[k]:
-                masked += typesize[k]
         if total == 0:
             return n, t, STATUS_EXTINCT
-        if masked >= stop_above:
+        crossed = False
+        for ci in range(ncrit):
+            masked[ci] = 0
+            for k in range(ntypes):
+                if stop_mask[ci, k]:
+                    masked[ci] += typesize[k]
+            if masked[ci] >= stop_above[ci]:
+                crossed = True
+        if crossed:
             return n, t, STATUS_STOP
         if t >= t_end:
             return n, t, STATUS_DONE
@@ -172,15 +182,16 @@ def hybrid_advance(
         f = _crowding(typesize, kcap, crowd)
         # step length: relative change of any present type at most ~growth_tol
         rmax = 0.0
-        rgrow = 0.0
+        rgrow[:] = 0.0
         turnover = 0.0
         for k in range(ntypes):
             if typesize[k] > 0:
                 r = birth[k] * f[k] * (1.0 - qsum[k]) - death[k] - swout[k]
                 if abs(r) > rmax:
                     rmax = abs(r)
-                if stop_mask[k] and r > rgrow:
-                    rgrow = r
+                for ci in range(ncrit):
+                    if stop_mask[ci, k] and r > rgrow[ci]:
+                        rgrow[ci] = r
                 bd = birth[k] * f[k] + death[k] + swout[k]
                 if bd > turnover:
                     turnover = bd
@@ -194,11 +205,12 @@ def hybrid_advance(
                 bmax = birth[k]
         if bmax > 0.0:
             dt = min(dt, 0.2 * growth_tol / bmax)
-        if rgrow > 0.0 and stop_above < 9.0e18 and masked > 0:
-            # approach a stopping size in shrinking steps so that the crossing is sharp
-            room = math.log(stop_above / masked) / rgrow
-            floor = 0.05 / turnover if turnover > 0.0 else dt
-            dt = min(dt, max(room, floor))
+        for ci in range(ncrit):
+            if rgrow[ci] > 0.0 and stop_above[ci] < 9.0e18 and masked[ci] > 0:
+                # approach a stopping size in shrinking steps so that the crossing is sharp
+                room = math.log(stop_above[ci] / masked[ci]) / rgrow[ci]
+                floor = 0.05 / turnover if turnover > 0.0 else dt
+                dt = min(dt, max(room, floor))
         t1 = t_end if dt >= t_end - t else t + dt
         # queue every clone's cells as a group starting now
         nq = 0
@@ -348,9 +360,11 @@ def exact_advance(
     """Gillespie's direct method over every cell, clone by clone, from ``t`` to ``t_end``.
 
     Births depend on the current sizes through the crowding factors (re-evaluated at every event).
-    Returns ``(n, t, status)``.
+    Stopping criteria as in :func:`hybrid_advance`, checked after every event (so a crossing is
+    returned at its event time). Returns ``(n, t, status)``.
     """
     ntypes = birth.shape[0]
+    ncrit = stop_above.shape[0]
     qsum = np.zeros(ntypes)
     swout = np.zeros(ntypes)
     for k in range(ntypes):
@@ -363,14 +377,19 @@ def exact_advance(
     prop = np.zeros(ntypes)
     while True:
         total = 0
-        masked = 0
         for k in range(ntypes):
             total += typesize[k]
-            if stop_mask[k]:
-                masked += typesize[k]
         if total == 0:
             return n, t, STATUS_EXTINCT
-        if masked >= stop_above:
+        crossed = False
+        for ci in range(ncrit):
+            masked = 0
+            for k in range(ntypes):
+                if stop_mask[ci, k]:
+                    masked += typesize[k]
+            if masked >= stop_above[ci]:
+                crossed = True
+        if crossed:
             return n, t, STATUS_STOP
         if n + 2 > size.shape[0]:
             return n, t, STATUS_NEED_SPACE

@@ -17,7 +17,7 @@ from oncoresist._core.exceptions import InputError, OncoresistError
 from oncoresist._core.provenance import Provenance
 from oncoresist._core.rng import as_generator
 from oncoresist.evolve._engines import make_engine
-from oncoresist.evolve._kernels import STATUS_EXTINCT, STATUS_STOP
+from oncoresist.evolve._kernels import STATUS_DONE, STATUS_EXTINCT, STATUS_STOP
 from oncoresist.evolve._model import Model, Rates
 
 _EPS = 1e-12
@@ -183,6 +183,16 @@ class StopRules:
         Longest time after treatment start (or after 0 without detection).
     max_time
         Longest time overall (bounds the pre-treatment growth too).
+    thresholds
+        Named size events that do not end the run: ``{"name": (types, size)}`` records
+        ``events["name"]``, the first time the cells of ``types`` (a type name or a sequence
+        of them) together reach ``size`` (at time 0 if they start there). The ``exact`` engine
+        records the event time, ``ode`` the crossing found by event location, ``hybrid`` the
+        end of the step in which the crossing happened (steps shrink as the size nears, as for
+        detection). Watching a threshold cuts the stochastic steps there, so a run with
+        thresholds uses its random numbers differently from one without (same law, other
+        draws). Stored normalised as a tuple of ``(name, types, size)``. A restart before
+        detection forgets the thresholds reached by the attempt that died out.
     """
 
     detection_size: float | None = None
@@ -193,8 +203,10 @@ class StopRules:
     progression_rule: Callable[[Observation], bool] | None = None
     time_limit: float = math.inf
     max_time: float = math.inf
+    thresholds: Any = ()
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "thresholds", _normalise_thresholds(self.thresholds))
         for name in ("detection_size", "progression_size"):
             value = getattr(self, name)
             if value is not None and not (value > 0):
@@ -204,6 +216,43 @@ class StopRules:
             if not getattr(self, name) > 0:
                 msg = f"{name} must be > 0; got {getattr(self, name)}"
                 raise InputError(msg, field=name)
+
+
+_BUILTIN_EVENTS = ("detection", "treatment_start", "extinction", "progression", "time_limit")
+
+
+def _normalise_thresholds(value: Any) -> tuple[tuple[str, tuple[str, ...], float], ...]:
+    if value is None:
+        return ()
+    items = value.items() if isinstance(value, Mapping) else [(v[0], (v[1], v[2])) for v in value]
+    out = []
+    for name, spec in items:
+        where = f"thresholds.{name}"
+        if not isinstance(name, str) or not name or name in _BUILTIN_EVENTS:
+            msg = (f"threshold names must be non-empty strings other than {', '.join(_BUILTIN_EVENTS)}; "
+                   f"got {name!r}")
+            raise InputError(msg, field="thresholds")
+        if not (isinstance(spec, Sequence) and not isinstance(spec, str) and len(spec) == 2):
+            msg = f"{where} must be a pair (types, size), e.g. (['R'], 1e6); got {spec!r}"
+            raise InputError(msg, field=where)
+        types, size = spec
+        types = (types,) if isinstance(types, str) else tuple(types)
+        if not types or not all(isinstance(x, str) for x in types):
+            msg = f"{where}: types must be a type name or a non-empty list of them; got {spec[0]!r}"
+            raise InputError(msg, field=where)
+        try:
+            size = float(size)
+        except (TypeError, ValueError):
+            size = math.nan
+        if not size > 0:
+            msg = f"{where}: size must be a number > 0; got {spec[1]!r}"
+            raise InputError(msg, field=where)
+        out.append((name, types, size))
+    names = [n for n, _, _ in out]
+    if len(set(names)) != len(names):
+        msg = f"threshold names must be unique; got {names}"
+        raise InputError(msg, field="thresholds")
+    return tuple(out)
 
 
 # ---------------------------------------------------------------------------- result
@@ -457,6 +506,18 @@ def simulate(
         for name in stop.progression_types:
             prog_mask[model.type_index(name)] = True
 
+    # named thresholds: one stopping criterion each until reached
+    threshold_masks = []
+    for name, types, _size in stop.thresholds:
+        tmask = np.zeros(len(names), dtype=np.bool_)
+        for tname in types:
+            if tname not in names:
+                msg = f"threshold {name!r} names unknown type {tname!r}; the model's types are {', '.join(names)}"
+                raise InputError(msg, field=f"thresholds.{name}")
+            tmask[model.type_index(tname)] = True
+        threshold_masks.append(tmask)
+    pending = list(range(len(stop.thresholds)))
+
     crowding = model.crowding()
     state = eng.init(counts)
     recorder = _Recorder(names)
@@ -546,9 +607,16 @@ def simulate(
             mask = prog_mask
         else:
             stop_above, mask = float(stop.detection_size), all_mask
-        t_new, status = eng.advance(
-            state, rates, t, seg_end, crowding=crowding, stop_above=stop_above, stop_mask=mask, rng=gen
-        )
+        if pending:
+            stop_sizes = np.array([stop_above] + [stop.thresholds[i][2] for i in pending])
+            stop_masks = np.vstack([mask] + [threshold_masks[i] for i in pending])
+            t_new, status = eng.advance(
+                state, rates, t, seg_end, crowding=crowding, stop_above=stop_sizes, stop_mask=stop_masks, rng=gen
+            )
+        else:
+            t_new, status = eng.advance(
+                state, rates, t, seg_end, crowding=crowding, stop_above=stop_above, stop_mask=mask, rng=gen
+            )
         for d, p in pk.items():
             conc[d] = p.concentration(conc[d], infusion[d], t_new - t)
             if infusion[d] == 0.0 and conc[d] < 1e-12:
@@ -559,8 +627,19 @@ def simulate(
                 concentrations=effective,
             )
         t = t_new
+        if status == STATUS_STOP and pending:
+            crossed = eng.crossed
+            for i, hit in zip(list(pending), crossed[1:], strict=True):
+                if hit:
+                    events[stop.thresholds[i][0]] = t
+                    pending.remove(i)
+            if not crossed[0]:
+                status = STATUS_DONE  # only a threshold: the run goes on from here
         if status == STATUS_EXTINCT:
             if not treating and stop.restart_if_extinct:
+                for name, _types, _size in stop.thresholds:
+                    events.pop(name, None)
+                pending = list(range(len(stop.thresholds)))
                 attempts += 1
                 if attempts > MAX_RESTARTS:
                     msg = f"the population died out {MAX_RESTARTS} times before detection; check the rates"

@@ -20,7 +20,7 @@ from oncoresist.evolve._pk import OneCompartmentPK
 from oncoresist.evolve._simulate import Dosing, Schedule, StopRules
 
 _TOP = {"name", "description", "combination", "competition", "types", "mutations", "switches", "drugs", "capacity", "initial",
-        "detection", "treatment", "stop", "simulation", "reference"}
+        "detection", "treatment", "stop", "simulation", "reference", "tme"}
 
 
 @dataclass
@@ -88,6 +88,8 @@ class Scenario:
             "stop": self.stop,
             "decision_interval": self.decision_interval,
             "record_interval": self.record_interval,
+            # a model with a microenvironment (tme section) brings its coupling
+            **({"coupling": self.model.coupling()} if hasattr(self.model, "coupling") else {}),
         }
 
 
@@ -436,6 +438,10 @@ def load_scenario(path: str | Path) -> Scenario:
     for key, value in reference.items():
         if not isinstance(value, Mapping):
             doc.fail(f"reference.{key}", "expected a mapping of formula parameters")
+    if data.get("tme") is not None:
+        from oncoresist.evolve._tme_yaml import parse_tme
+
+        model = parse_tme(doc, data["tme"], model, engine=engine, engine_options=dict(options))
     return Scenario(model=model, strategy=strategy, stop=stop, engine=engine, engine_options=dict(options),
                     decision_interval=decision, record_interval=record,
                     reference={k: dict(v) for k, v in reference.items()}, path=str(path))

@@ -18,6 +18,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from oncoresist.kb import _disease
 from oncoresist.kb._build import COMPILED_DIR, COMPILED_FILE, BuildResult, compile_kb
 from oncoresist.kb._drugs import Drug
 from oncoresist.kb._pathways import Derivation
@@ -34,8 +35,10 @@ __all__ = [
     "build_kb",
     "derive_mechanism",
     "get_drug",
+    "known_genes",
     "load_kb",
     "mechanisms",
+    "normalise_disease",
     "rules_for",
 ]
 
@@ -228,6 +231,66 @@ def derive_mechanism(
     'downstream'
     """
     return load_kb(extra).derive(alteration, drug)
+
+
+def normalise_disease(text: str | None) -> str | None:
+    """The knowledge base's spelling of a disease name; None for a pan-cancer statement.
+
+    Case and spacing do not matter; abbreviations and the spellings of CIViC and common usage
+    map to one lower-case name (``NSCLC`` and ``Lung Non-small Cell Carcinoma`` are both
+    ``non-small cell lung cancer``). A name the knowledge base does not list is returned
+    lower-cased with single spaces, so that it can still be compared. This is the spelling
+    :func:`rules_for` and :func:`mechanisms` report in their ``query["disease"]``.
+
+    Parameters
+    ----------
+    text
+        A disease name as people or knowledge bases write it, or None.
+
+    Returns
+    -------
+    str or None
+        The canonical name; None for None, an empty text or a pan-cancer word (``cancer``,
+        ``solid tumor``, ``pan-cancer``).
+
+    Examples
+    --------
+    >>> normalise_disease("NSCLC")
+    'non-small cell lung cancer'
+    >>> normalise_disease("  Lung Non-small Cell  Carcinoma ")
+    'non-small cell lung cancer'
+    >>> normalise_disease("Solid Tumor") is None
+    True
+    """
+    return _disease.normalise_disease(text)
+
+
+def known_genes(*, extra: PathLike | Iterable[PathLike] | None = None) -> frozenset[str]:
+    """Genes the knowledge base can say something about.
+
+    The genes of its rules (with the user's rules from ``extra``) and the genes of its pathway
+    graph: an alteration in any other gene gets no rule and no derived mechanism, so readers
+    can skip it (``read_alterations(path, genes=known_genes())``).
+
+    Parameters
+    ----------
+    extra
+        User rule files (see :func:`load_kb`).
+
+    Returns
+    -------
+    frozenset of str
+        HGNC symbols.
+
+    Examples
+    --------
+    >>> genes = known_genes()
+    >>> {"EGFR", "MET", "KRAS", "ABL1", "ESR1"} <= genes
+    True
+    >>> "SYN00001" in genes
+    False
+    """
+    return load_kb(extra).known_genes()
 
 
 def build_kb(

@@ -71,7 +71,7 @@ def derive_for_drugs(rule: ResistanceRule, drugs: DrugIndex, graph: PathwayGraph
             f"{m or 'unclassified'} for {', '.join(names)}"
             for m, names in sorted(per_drug.items(), key=lambda kv: _PRIORITY[kv[0]])
         )
-        derivation = Derivation(chosen, f"{derivation.explanation} (per drug: {split})")
+        derivation = replace(derivation, explanation=f"{derivation.explanation} (per drug: {split})")
     return derivation
 
 

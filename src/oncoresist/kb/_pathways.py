@@ -20,16 +20,64 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import cached_property
 
 _ARROW = {"activates": "→", "inhibits": "⊣"}
 
 
+#: How the altered gene relates to the drug's targets in a :class:`Derivation`.
+RELATIONS = ("target", "downstream", "against", "parallel", "effectors")
+
+
 @dataclass(frozen=True)
 class Derivation:
-    """A derived mechanism class and the path in the graph that justifies it."""
+    """A derived mechanism class and the path in the graph that justifies it.
+
+    Attributes
+    ----------
+    mechanism
+        ``on-target``, ``downstream``, ``bypass`` or None (the graph cannot say).
+    explanation
+        The reason in words, with the path written with → (activates) and ⊣ (inhibits).
+    steps
+        The same path as data: ``(source, sign, target)`` edges, ``sign`` being
+        ``activates`` or ``inhibits``, in the order the explanation writes them. For
+        ``against`` and ``parallel`` the first step is the altered gene's own edge onto the
+        target's cascade, followed by the path from the drug's target to that gene.
+    relation
+        How the gene relates to the targets (one of :data:`RELATIONS`): ``target`` (it is
+        one), ``downstream`` (the targets' signal reaches it; ``steps`` run from a target to
+        the gene), ``against`` / ``parallel`` (it acts on the targets' cascade against / with
+        the targets' own sign), ``effectors`` (it reaches the targets' effectors without
+        passing through them; ``steps`` run from the gene to an effector); None otherwise.
+    """
 
     mechanism: str | None
     explanation: str
+    steps: tuple[tuple[str, str, str], ...] = ()
+    relation: str | None = None
+
+    @property
+    def net_sign(self) -> str | None:
+        """``activates`` or ``inhibits``: the sign of ``steps`` taken together (None: none).
+
+        Examples
+        --------
+        >>> d = Derivation("downstream", "NF1 ⊣ KRAS", (("NF1", "inhibits", "KRAS"),))
+        >>> d.net_sign
+        'inhibits'
+        """
+        if not self.steps:
+            return None
+        negative = sum(sign == "inhibits" for _, sign, _ in self.steps) % 2
+        return "inhibits" if negative else "activates"
+
+
+def _written(steps: tuple[tuple[str, str, str], ...], end: str) -> str:
+    """A path written with arrows: ``EGFR → GRB2 → SOS1``."""
+    if not steps:
+        return end
+    return steps[0][0] + "".join(f" {_ARROW[sign]} {target}" for _, sign, target in steps)
 
 
 @dataclass
@@ -48,9 +96,9 @@ class PathwayGraph:
         for targets in self._out.values():
             targets.sort()
 
-    @property
+    @cached_property
     def genes(self) -> frozenset[str]:
-        """Every gene in the graph (nodes and edge ends)."""
+        """Every gene in the graph (nodes and edge ends); computed once per graph."""
         ends = {g for edge in self.edges for g in edge[:2]}
         return frozenset(self.roles) | ends
 
@@ -96,15 +144,17 @@ class PathwayGraph:
         return parents
 
     @staticmethod
-    def _path(parents: dict[str, tuple[str, str] | None], end: str) -> str:
-        steps = [end]
+    def _steps(
+        parents: dict[str, tuple[str, str] | None], end: str
+    ) -> tuple[tuple[str, str, str], ...]:
+        """The edges from a start of the search to ``end``, in order."""
+        steps = []
         node = end
         while parents[node] is not None:
             parent, sign = parents[node]
-            steps.append(f" {_ARROW[sign]} ")
-            steps.append(parent)
+            steps.append((parent, sign, node))
             node = parent
-        return "".join(reversed(steps))
+        return tuple(reversed(steps))
 
     def activators_of(self, targets: Iterable[str]) -> frozenset[str]:
         """Genes with a path of activating edges into any of ``targets`` (targets excluded)."""
@@ -149,7 +199,7 @@ class PathwayGraph:
         if gene is None:
             return Derivation(None, "not a gene alteration: the class comes from curation")
         if gene in target_set:
-            return Derivation("on-target", f"{gene} is a target of the drug")
+            return Derivation("on-target", f"{gene} is a target of the drug", (), "target")
         on_graph = target_set & self.genes
         if gene not in self.genes or not on_graph:
             missing = gene if gene not in self.genes else names
@@ -158,8 +208,10 @@ class PathwayGraph:
         # the search never enters a gene that activates a target.
         from_targets = self._reach(on_graph, avoid=self.activators_of(on_graph))
         if gene in from_targets:
-            path = self._path(from_targets, gene)
-            return Derivation("downstream", f"{gene} is downstream of the target: {path}")
+            steps = self._steps(from_targets, gene)
+            path = _written(steps, gene)
+            return Derivation("downstream", f"{gene} is downstream of the target: {path}",
+                              steps, "downstream")
         # A gene acting directly on the target's cascade: against the target's own signal there
         # (NF1 -| RAS while EGFR -> RAS) it is a regulator of the cascade: downstream; with it
         # (MCL1 -| BAK1 as BCL2 -| BAK1) it does the target's job in parallel: bypass.
@@ -167,23 +219,30 @@ class PathwayGraph:
         for target, sign in self._out.get(gene, ()):
             if target not in from_targets or target in on_graph:
                 continue
-            path = self._path(from_targets, target)
+            steps = ((gene, sign, target), *self._steps(from_targets, target))
+            path = _written(steps[1:], target)
             if sign != self._net_sign(from_targets, target):
                 return Derivation(
                     "downstream",
                     f"{gene} {_ARROW[sign]} {target}, against the target's signal: {path}",
+                    steps,
+                    "against",
                 )
-            parallel = parallel or (
-                f"{gene} {_ARROW[sign]} {target}, in parallel with the target: {path}"
+            parallel = parallel or Derivation(
+                "bypass",
+                f"{gene} {_ARROW[sign]} {target}, in parallel with the target: {path}",
+                steps,
+                "parallel",
             )
         if parallel:
-            return Derivation("bypass", parallel)
+            return parallel
         target_effectors = self.effectors & frozenset(from_targets)
         if target_effectors:
             around = self._reach([gene], avoid=on_graph)
             shared = sorted(target_effectors & frozenset(around))
             if shared:
-                path = self._path(around, shared[0])
+                steps = self._steps(around, shared[0])
+                path = _written(steps, shared[0])
                 listed = ", ".join(shared[:4]) + (
                     f" and {len(shared) - 4} more" if len(shared) > 4 else ""
                 )
@@ -191,5 +250,7 @@ class PathwayGraph:
                     "bypass",
                     f"{gene} reaches {listed} (also reached by {names}) without "
                     f"passing through {names}: {path}",
+                    steps,
+                    "effectors",
                 )
         return Derivation(None, f"{gene} shares no effector with {names} in the pathway graph")

@@ -92,6 +92,7 @@ class KnowledgeBase:
         self._by_drug = by_drug
         self._gene_rules: dict[str, tuple[ResistanceRule, ...]] = {}
         self._gene_patterns: dict[str, tuple] = {}
+        self._known_genes: frozenset[str] | None = None
         self._match = functools.lru_cache(maxsize=_CACHE_SIZE)(self._match_uncached)
 
     def _rule(self, i: int) -> ResistanceRule:
@@ -135,6 +136,14 @@ class KnowledgeBase:
             cached = tuple((pattern, tuple(rules)) for pattern, rules in groups.items())
             self._gene_patterns[key] = cached
         return cached
+
+    def known_genes(self) -> frozenset[str]:
+        """Genes the knowledge base can say something about: those of its rules (user rules
+        included) and the nodes of its pathway graph. An alteration in any other gene gets no
+        rule and no derived mechanism. Computed once, without parsing any alteration."""
+        if self._known_genes is None:
+            self._known_genes = frozenset(g for g in self._by_gene if g) | self.graph.genes
+        return self._known_genes
 
     def all_rules(self) -> tuple[ResistanceRule, ...]:
         """Every rule (parses all alterations: for export and tests, not for hot loops)."""

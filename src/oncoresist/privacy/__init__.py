@@ -34,8 +34,10 @@ from oncoresist.privacy._consent import (
     ConsentScope,
     DataUse,
     decide,
-    disease_within,
     parse_scope,
+)
+from oncoresist.privacy._consent import (
+    disease_within as _disease_within,
 )
 from oncoresist.privacy._files import identifier_patterns, scrub_one, scrub_tree, search_file
 from oncoresist.privacy._keys import (
@@ -318,6 +320,35 @@ def check_consent(
                "(it is logged)")
         raise ConsentError(msg)
     return decision
+
+
+def disease_within(asked: str, consented: str) -> bool:
+    """Is research on ``asked`` research on ``consented`` (the same disease, or a narrower one)?
+
+    The rule used for DS-<disease> consents: names are compared after lower-casing and common
+    abbreviations (NSCLC, SCLC, LUAD, CRC, CML, AML, GIST, ...); an asked disease is within the
+    consented one when every word of the consented name (minus generic words such as "cancer")
+    is in it. Ontology ids (``MONDO:0005233``) match only themselves. Conservative: a broader
+    question is never within a narrower consent.
+
+    Parameters
+    ----------
+    asked
+        The disease an analysis is about.
+    consented
+        The disease of the DS code.
+
+    Returns
+    -------
+    bool
+        Whether a DS-``consented`` consent covers research on ``asked``.
+
+    Examples
+    --------
+    >>> disease_within("NSCLC", "lung cancer"), disease_within("lung cancer", "NSCLC")
+    (True, False)
+    """
+    return _disease_within(asked, consented)
 
 
 def scrub_file(source: PathLike, scrubber: Scrubber, *, output: PathLike | None = None) -> str:

@@ -221,6 +221,7 @@ def _model_section(result) -> Section:
            if calibration.method == "smc" else "")
         + "</p>"
         + table_html(calibration.summary())
+        + _edge_note(calibration)
         + figure_html(_figures.posteriors(calibration.draws, list(ranges["log_scale"]), bounds),
                       "Posterior of each parameter on the range of its prior.", alt="parameter posteriors")
     )
@@ -228,6 +229,18 @@ def _model_section(result) -> Section:
         trace = pd.DataFrame(info["stages"])
         body += "<h3>Sampler stages</h3>" + table_html(trace)
     return Section("model", "Fitted model", body)
+
+
+def _edge_note(calibration) -> str:
+    edge = calibration.at_prior_edge()
+    if not edge:
+        return ""
+    return (
+        f'<p class="skipped">Posterior at the edge of its prior: {escape(", ".join(edge))}. The data push '
+        "these parameters against a bound, which usually means the model does not describe this "
+        "patient well there (for example a resistant clone that arose by mutation during therapy "
+        "rather than before it); read the forecast with that in mind.</p>"
+    )
 
 
 def _forecast_section(result) -> Section:

@@ -210,6 +210,7 @@ def ingest_case(
     case,
     *,
     key: PseudonymKey | PathLike | None = None,
+    results: PathLike | None = None,
     use: DataUse | None = None,
     override: str | None = None,
     annotate: bool = True,
@@ -226,6 +227,10 @@ def ingest_case(
         The case YAML path, or an ``oncoresist.case.LoadedCase``.
     key
         The pseudonym key or its file.
+    results
+        The output folder of ``oncoresist case run`` for this case: its strategy forecast
+        (``forecast_summary.tsv``) and calibrated parameters (``posterior_summary.tsv``) are
+        stored as ``forecast_summaries`` and ``simulation_summaries``.
     use
         The declared use (default: research on the case's disease).
     override
@@ -267,7 +272,7 @@ def ingest_case(
     """
     from oncoresist.store._case import record_from_case
 
-    record = record_from_case(case)
+    record = record_from_case(case, results)
     return ingest_records(db, [record], key=key, use=use, override=override, annotate=annotate,
                           wait=wait, user=user, command="oncoresist store ingest")
 

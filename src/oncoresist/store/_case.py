@@ -22,8 +22,9 @@ def _load(case):
     return case
 
 
-def record_from_case(case) -> PatientRecord:
-    """A :class:`PatientRecord` from a case file path or an ``oncoresist.case.LoadedCase``."""
+def record_from_case(case, results=None) -> PatientRecord:
+    """A :class:`PatientRecord` from a case file path or an ``oncoresist.case.LoadedCase``,
+    with the forecast and calibration summaries of its ``case run`` output folder if given."""
     loaded = _load(case)
     model = loaded.case
     therapy = pd.DataFrame([
@@ -37,8 +38,13 @@ def record_from_case(case) -> PatientRecord:
         if loaded.imaging is not None else pd.DataFrame()
     clonal_path = str(loaded.files["clonal"]) if "clonal" in loaded.files else None
     clusters = getattr(model.clonal, "clusters", None) if model.clonal is not None else None
+    forecasts = simulations = pd.DataFrame()
+    if results is not None:
+        from oncoresist.store._results import read_case_results
+
+        forecasts, simulations = read_case_results(results, model.pseudonym)
     return PatientRecord(
-        identifier=model.pseudonym, disease=model.disease, consent=parse_consent(model.consent),
+        identifier=model.pseudonym, forecasts=forecasts, simulations=simulations, disease=model.disease, consent=parse_consent(model.consent),
         therapy=therapy, observations=observations, imaging=imaging, tumour=tumour,
         normals=loaded.normals, error_rate=float(model.calibration.error_rate),
         clonal_path=clonal_path, clonal_clusters=clusters, seed=int(model.seed),

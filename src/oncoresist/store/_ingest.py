@@ -30,7 +30,8 @@ from oncoresist.store._schema import PATIENT_TABLES, columns
 # Test seam: called with a stage name inside the transaction (the kill test stops here).
 _stage_hook: Callable[[str], None] = lambda stage: None  # noqa: E731
 
-RAW_TABLES = ["therapy_lines", "observations", "imaging", "tumour_alterations"]
+RAW_TABLES = ["therapy_lines", "observations", "imaging", "tumour_alterations",
+              "forecast_summaries", "simulation_summaries"]
 
 
 @dataclass
@@ -84,8 +85,9 @@ def _merge(old: pd.DataFrame, new: pd.DataFrame, table: str) -> pd.DataFrame:
         return new
     if not len(new):
         return old
-    if table == "therapy_lines":
-        # A case file carries the whole therapy history: the newest one is the truth.
+    if table in ("therapy_lines", "forecast_summaries", "simulation_summaries"):
+        # A case file carries the whole therapy history, and a case run's summaries describe the
+        # whole case: the newest ones replace the old.
         keep = old[~old["patient"].isin(set(new["patient"]))]
     elif table in ("observations", "tumour_alterations"):
         # A sample in the new data replaces all rows of that sample (a re-sequenced sample).
@@ -320,7 +322,7 @@ def ingest(
                 else conform(None, "clonal_clusters")
             _delete_patients(con, sorted(ids))
             _stage_hook("deleted")
-            for table in ("therapy_lines", "samples", "observations", "imaging", "tumour_alterations"):
+            for table in ("samples", *RAW_TABLES):
                 _insert(con, table, sub[table])
             for table, frame in derived.items():
                 _insert(con, table, frame)

@@ -37,6 +37,8 @@ class PatientRecord:
     clonal_path: str | None = None
     clonal_clusters: int | None = None
     seed: int = 1
+    forecasts: pd.DataFrame = field(default_factory=pd.DataFrame)  # strategy quantity median ...
+    simulations: pd.DataFrame = field(default_factory=pd.DataFrame)  # run quantity value ...
 
     def __post_init__(self) -> None:
         if not isinstance(self.consent, ConsentScope):
@@ -180,4 +182,8 @@ def prepare_batch(records: list[PatientRecord], key: PseudonymKey) -> Batch:
         names = {s: key.sample(str(s)) for s in tumour["sample"].unique()}
         tumour["sample"] = tumour["sample"].map(names)
     tables["tumour_alterations"] = conform(tumour, "tumour_alterations")
+    tables["forecast_summaries"] = conform(_stack([r.forecasts for r in records], ids),
+                                           "forecast_summaries")
+    tables["simulation_summaries"] = conform(_stack([r.simulations for r in records], ids),
+                                             "simulation_summaries")
     return Batch(prepared, tables)

@@ -17,6 +17,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from oncoresist._core.atomic import write_text_atomic
@@ -64,6 +65,7 @@ class RowBuilder:
         self.columns: dict[str, list[Any]] = {c: [] for c in (*COLUMNS, OBJECT_COLUMN)}
         self.problems: list[ReadProblem] = []
         self.skipped: dict[str, int] = {}
+        self._blocks: list[pd.DataFrame] = []
 
     def add(
         self,
@@ -99,7 +101,8 @@ class RowBuilder:
     def skip(self, reason: str, n: int = 1) -> None:
         self.skipped[reason] = self.skipped.get(reason, 0) + n
 
-    def frame(self) -> pd.DataFrame:
+    def take_rows(self) -> pd.DataFrame:
+        """The rows added one by one since the last call, as a frame; the lists are emptied."""
         data: dict[str, Any] = dict(self.columns)
         for column in ("vaf", "copy_number"):
             data[column] = pd.array(data[column], dtype="Float64").astype(float)
@@ -108,7 +111,50 @@ class RowBuilder:
         objects = data.pop(OBJECT_COLUMN)
         frame = pd.DataFrame(data, columns=list(COLUMNS))
         frame[OBJECT_COLUMN] = pd.Series(objects, dtype=object, index=frame.index)
+        self.columns = {c: [] for c in (*COLUMNS, OBJECT_COLUMN)}
         return frame
+
+    def flush(self) -> None:
+        """Keep the rows added one by one so far before anything added later."""
+        if len(self.columns["sample_id"]):
+            self._blocks.append(self.take_rows())
+
+    def add_block(self, block: pd.DataFrame) -> None:
+        """Append rows built column-wise (the columns and dtypes of :meth:`take_rows`).
+
+        Rows added one by one before the block stay before it.
+        """
+        self.flush()
+        if len(block):
+            self._blocks.append(block)
+
+    def frame(self) -> pd.DataFrame:
+        """Every row, in the order added (blocks and single rows)."""
+        rows = self.take_rows()
+        blocks = [b for b in self._blocks if len(b)]
+        if len(rows) or not blocks:
+            blocks.append(rows)
+        frame = concat_rows(blocks)
+        self._blocks = [frame]  # frame() may be called again
+        return frame
+
+
+def concat_rows(blocks: list[pd.DataFrame]) -> pd.DataFrame:
+    """Row frames one after the other, column by column.
+
+    ``pd.concat`` tests every value of an object column for missingness, which costs as much
+    as building the rows; the columns here have one dtype in every block.
+    """
+    if len(blocks) == 1:
+        return blocks[0].reset_index(drop=True)
+    data = {}
+    for column in blocks[0].columns:
+        parts = [b[column].array for b in blocks]
+        if isinstance(parts[0], pd.arrays.IntegerArray):
+            data[column] = type(parts[0])._concat_same_type(parts)
+        else:
+            data[column] = np.concatenate([np.asarray(p) for p in parts])
+    return pd.DataFrame(data, columns=blocks[0].columns)
 
 
 @lru_cache(maxsize=1 << 18)

@@ -28,11 +28,32 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-import numba
 import numpy as np
+import pandas as pd
 
 from oncoresist._core.exceptions import InputError
-from oncoresist.variants._readers import RowBuilder, SampleAlterations, parse_cached
+from oncoresist.variants._kernels import (
+    COMPLEX,
+    GT_ABSENT,
+    GT_WITH_ALLELE,
+    KEPT,
+    NO_ANNOTATION,
+    NO_CHOSEN,
+    NO_GENE,
+    OUTSIDE,
+    SHORT,
+    decode_samples,
+    same_key,
+    scan_records,
+)
+from oncoresist.variants._readers import (
+    COLUMNS,
+    OBJECT_COLUMN,
+    RowBuilder,
+    SampleAlterations,
+    concat_rows,
+    parse_cached,
+)
 
 #: Copy number at or above which a duplication / CNV gain is called an amplification.
 AMPLIFICATION_CN = 5.0
@@ -182,6 +203,18 @@ def _float_or_none(value) -> float | None:
     return None if math.isnan(number) else number
 
 
+def _af_value(text: bytes) -> float:
+    """An AF value as ``_float_or_none`` reads it, NaN for None."""
+    value = _float_or_none(text.decode())  # ASCII: the kernel sends other lines to Python
+    return np.nan if value is None else value
+
+
+def _int_column(values) -> pd.arrays.IntegerArray:
+    """Int64 column from integers where a negative value means missing."""
+    values = np.asarray(values, dtype=np.int64)
+    return pd.arrays.IntegerArray(values, values < 0)
+
+
 def _text_or_none(value) -> str | None:
     if value is None:
         return None
@@ -275,8 +308,6 @@ def samples_from_text(format_text: str, sample_texts: list[str]) -> list[SampleD
 # Python then sees only the kept lines, and multi-allelic lines go through the record-by-record
 # logic. ``read_vcf(..., fast=False)`` is the reference the tests compare it with.
 
-KEPT, OUTSIDE, NO_ANNOTATION, NO_CHOSEN, COMPLEX, SHORT, NO_GENE, EMPTY = range(8)
-_SPANS = 12  # start, end, status, gene s/e, hgvsp s/e, hgvsc s/e, consequence s/e, format s
 
 
 def _fnv1a(data: bytes) -> int:
@@ -287,176 +318,6 @@ def _fnv1a(data: bytes) -> int:
         h = (h * 1099511628211) & 0xFFFFFFFFFFFFFFFF
     return h
 
-
-@numba.njit(cache=True)
-def fnv_kernel(buf, start, end):
-    h = np.uint64(14695981039346656037)
-    for i in range(start, end):
-        h ^= np.uint64(buf[i])
-        h *= np.uint64(1099511628211)
-    return h
-
-@numba.njit(cache=True)
-def equal_bytes(buf, start, end, word):
-    if end - start != len(word):
-        return False
-    for i in range(len(word)):
-        if buf[start + i] != word[i]:
-            return False
-    return True
-
-@numba.njit(cache=True)
-def scan_records(buf, tag, index, n_fields, width, transcript, known, use_known):
-    # index: gene, hgvsp, hgvsc, consequence, canonical, mane, feature (-1: absent)
-    n = 0
-    for i in range(len(buf)):
-        if buf[i] == 10:
-            n += 1
-    if len(buf) > 0 and buf[len(buf) - 1] != 10:
-        n += 1
-    # field number -> which of the wanted fields it is (-1: not wanted)
-    n_slots = 0
-    for j in range(7):
-        n_slots = max(n_slots, index[j] + 1)
-    slot = np.full(n_slots, -1, np.int64)
-    for j in range(7):
-        if index[j] >= 0:
-            slot[index[j]] = j
-    out = np.full((n, 12), -1, np.int64)
-    spans = np.empty((7, 2), np.int64)
-    pos = 0
-    line = 0
-    yes = np.array([89, 69, 83], np.uint8)  # b"YES"
-    while pos < len(buf) and line < n:
-        end = pos
-        while end < len(buf) and buf[end] != 10:
-            end += 1
-        stop = end
-        if stop > pos and buf[stop - 1] == 13:
-            stop -= 1
-        out[line, 0] = pos
-        out[line, 1] = stop
-        if stop == pos:
-            out[line, 2] = EMPTY
-            pos = end + 1
-            line += 1
-            continue
-        col = 0
-        cstart = pos
-        alt_s = alt_e = info_s = info_e = fmt_s = -1
-        for i in range(pos, stop + 1):
-            if i == stop or buf[i] == 9:
-                if col == 4:
-                    alt_s, alt_e = cstart, i
-                elif col == 7:
-                    info_s, info_e = cstart, i
-                elif col == 8:
-                    fmt_s = cstart
-                col += 1
-                cstart = i + 1
-        out[line, 11] = fmt_s
-        if col < width:
-            out[line, 2] = SHORT
-            pos = end + 1
-            line += 1
-            continue
-        complex_alt = alt_s < alt_e and buf[alt_s] == 60  # '<'
-        for i in range(alt_s, alt_e):
-            if buf[i] == 44 or buf[i] == 91 or buf[i] == 93:  # , [ ]
-                complex_alt = True
-        if complex_alt:
-            out[line, 2] = COMPLEX
-            pos = end + 1
-            line += 1
-            continue
-        # the annotation value: TAG=... at the start of INFO or after ';'
-        a_s = -1
-        a_e = -1
-        k = info_s
-        while k < info_e:
-            key_end = k
-            while key_end < info_e and buf[key_end] != 59 and buf[key_end] != 61:
-                key_end += 1
-            item_end = key_end
-            while item_end < info_e and buf[item_end] != 59:
-                item_end += 1
-            if key_end < info_e and buf[key_end] == 61 and equal_bytes(buf, k, key_end, tag):
-                a_s = key_end + 1
-                a_e = item_end
-                break
-            k = item_end + 1
-        if a_s < 0:
-            out[line, 2] = NO_ANNOTATION
-            pos = end + 1
-            line += 1
-            continue
-        chosen = False
-        first_done = False
-        e = a_s
-        while e <= a_e and not chosen:
-            entry_end = e
-            while entry_end < a_e and buf[entry_end] != 44:
-                entry_end += 1
-            # split the entry into fields
-            for j in range(7):
-                spans[j, 0] = -1
-                spans[j, 1] = -1
-            field = 0
-            fstart = e
-            for i in range(e, entry_end + 1):
-                if i == entry_end or buf[i] == 124:
-                    if field < n_slots and slot[field] >= 0:
-                        spans[slot[field], 0] = fstart
-                        spans[slot[field], 1] = i
-                    field += 1
-                    fstart = i + 1
-            if field >= n_fields:
-                take = False
-                if len(transcript) > 0:
-                    f_s = spans[6, 0]
-                    f_e = spans[6, 1]
-                    strip = f_e - f_s >= 3 and (
-                        (buf[f_s] == 69 and buf[f_s + 1] == 78 and buf[f_s + 2] == 83)
-                        or (buf[f_s + 2] == 95 and (buf[f_s] == 78 or buf[f_s] == 88)))
-                    if strip:
-                        for i in range(f_s, f_e):
-                            if buf[i] == 46:
-                                f_e = i
-                                break
-                    take = equal_bytes(buf, f_s, f_e, transcript)
-                elif index[4] >= 0 or index[5] >= 0:
-                    if index[4] >= 0 and equal_bytes(buf, spans[4, 0], spans[4, 1], yes):
-                        take = True
-                    if index[5] >= 0 and spans[5, 1] > spans[5, 0]:
-                        take = True
-                else:
-                    take = not first_done
-                first_done = True
-                if take:
-                    chosen = True
-                    for j in range(4):
-                        out[line, 3 + 2 * j] = spans[j, 0]
-                        out[line, 4 + 2 * j] = spans[j, 1]
-            e = entry_end + 1
-        if not chosen:
-            out[line, 2] = NO_CHOSEN
-        elif out[line, 4] <= out[line, 3]:
-            out[line, 2] = NO_GENE
-        elif use_known:
-            h = fnv_kernel(buf, out[line, 3], out[line, 4])
-            at = np.searchsorted(known, h)
-            hit = at < len(known) and known[at] == h
-            out[line, 2] = KEPT if hit else OUTSIDE
-        else:
-            out[line, 2] = KEPT
-        pos = end + 1
-        line += 1
-    return out[:line]
-
-
-
-def _kernel():
-    return scan_records, fnv_kernel
 
 class _Reader:
     def __init__(self, path: Path, transcript: str | None,
@@ -797,10 +658,7 @@ class _Reader:
                 yield rest
 
     def run_fast(self) -> SampleAlterations:
-        """Scan the records as bytes with the kernel; Python sees only the kept lines."""
-        import numpy as np
-
-        scan, _ = _kernel()
+        """Scan the records as bytes with the kernels; Python sees each distinct change once."""
         lay = self.layout
         index = np.array([-1 if i is None else i for i in (
             lay.gene, lay.hgvsp, lay.hgvsc, lay.consequence, lay.canonical, lay.mane,
@@ -816,9 +674,9 @@ class _Reader:
         try:
             for data in self._body_chunks():
                 buf = np.frombuffer(data, dtype=np.uint8)
-                out = scan(buf, tag, index, lay.width, width, transcript, known,
-                           self.genes is not None)
-                self._consume(data, out, base, width)
+                out, keys = scan_records(buf, tag, index, lay.width, width, transcript, known,
+                                         self.genes is not None)
+                self._consume(data, buf, out, keys, base, width)
                 base += len(out)
         except (OSError, EOFError) as exc:
             msg = (f"could not be read after line {base} ({exc}); the file looks truncated or "
@@ -826,9 +684,52 @@ class _Reader:
             raise InputError(msg, path=self.path, line=base + 1) from None
         return self._result()
 
-    def _consume(self, data: bytes, out, base: int, width: int) -> None:
-        import numpy as np
+    def _outcome(self, data: bytes, row) -> tuple:
+        """The interpretation of a scanned line's (gene, HGVSp, HGVSc, consequence), memoised.
 
+        Raises UnicodeDecodeError when the fields are not UTF-8.
+        """
+        key = (data[row[3]:row[4]], data[row[5]:row[6]],
+               data[row[7]:row[8]] if row[7] >= 0 else b"",
+               data[row[9]:row[10]] if row[9] >= 0 else b"")
+        outcome = self._memo.get(key)
+        if outcome is None:
+            outcome = self._interpret(*(part.decode() for part in key))
+            self._memo[key] = outcome
+        return outcome
+
+    def _line_by_line(self, data: bytes, row, line: int, width: int) -> None:
+        """One scanned line (short, multi-allelic or unusual) the way the reference reads it."""
+        code = row[2]
+        try:
+            if code == SHORT:
+                self.builder.problem(line, f"record has fewer than {width} tab-separated "
+                                     "columns")
+            elif code == COMPLEX:
+                cells = data[row[0]:row[1]].decode().split("\t")
+                self._text_record(cells, line)
+            else:
+                outcome = self._outcome(data, row)
+                fmt = row[11]
+
+                def samples(fmt=fmt, end=row[1]):
+                    cells = data[fmt:end].decode().split("\t")
+                    return samples_from_text(cells[0], cells[1:])
+
+                self._apply(outcome, line, samples, 1)
+        except UnicodeDecodeError as exc:
+            self.builder.problem(line, f"record is not UTF-8 text ({exc.reason}); save "
+                                 "the file as UTF-8")
+
+    def _consume(self, data: bytes, buf, out, keys, base: int, width: int) -> None:
+        """Turn one block's scanned lines into rows, problems and skip counts.
+
+        Lines are grouped by the hash of their annotation fields so that each distinct
+        (gene, change) is interpreted once; the sample columns of the lines that give rows are
+        decoded by a kernel and the rows built column-wise. Short, multi-allelic and unusual
+        lines, and lines whose (gene, change) is a problem, go through the reference logic one
+        by one; the rows of both are merged in line order.
+        """
         status = out[:, 2]
         counts = np.bincount(status, minlength=8)
         last = len(out) - 1
@@ -844,43 +745,149 @@ class _Reader:
                              (NO_GENE, "annotation without gene symbol")):
             if counts[code]:
                 self.builder.skip(reason, int(counts[code]))
-        rows = np.flatnonzero((status == KEPT) | (status == COMPLEX) | (status == SHORT))
-        memo = self._memo
-        for position, row in zip(rows.tolist(), out[rows].tolist(), strict=True):
-            line = base + position + 1
-            if incomplete and position == last:
-                continue
-            code = row[2]
+        kept_mask = status == KEPT
+        special_mask = (status == COMPLEX) | (status == SHORT)
+        if incomplete:
+            kept_mask[last] = special_mask[last] = False
+        kept = np.flatnonzero(kept_mask)
+        # one interpretation per distinct (gene, HGVSp, HGVSc, consequence)
+        uniques, first, inverse = np.unique(keys[kept], return_index=True, return_inverse=True)
+        representatives = kept[first]
+        same = same_key(buf, out, kept, representatives[inverse])
+        special_mask[kept[~same]] = True  # a hash collision: read on its own
+        kind = np.empty(len(uniques), np.int8)  # 0 row, 1 skip, 2 line by line
+        objects: list = []
+        skips: list[str | None] = []
+        for u, position in enumerate(representatives.tolist()):
             try:
-                if code == SHORT:
-                    self.builder.problem(line, f"record has fewer than {width} tab-separated "
-                                         "columns")
-                elif code == COMPLEX:
-                    cells = data[row[0]:row[1]].decode().split("\t")
-                    self._text_record(cells, line)
-                else:
-                    # the meaning of (gene, protein change) is worked out once per distinct pair
-                    key = (data[row[3]:row[4]], data[row[5]:row[6]],
-                           data[row[7]:row[8]] if row[7] >= 0 else b"",
-                           data[row[9]:row[10]] if row[9] >= 0 else b"")
-                    outcome = memo.get(key)
-                    if outcome is None:
-                        outcome = self._interpret(*(part.decode() for part in key))
-                        memo[key] = outcome
-                    fmt = row[11]
-
-                    def samples(fmt=fmt, end=row[1]):
-                        cells = data[fmt:end].decode().split("\t")
-                        return samples_from_text(cells[0], cells[1:])
-
-                    self._apply(outcome, line, samples, 1)
-            except UnicodeDecodeError as exc:
-                self.builder.problem(line, f"record is not UTF-8 text ({exc.reason}); save "
-                                     "the file as UTF-8")
+                outcome = self._outcome(data, out[position])
+            except UnicodeDecodeError:
+                outcome = ("problem",)
+            kind[u] = {"row": 0, "skip": 1}.get(outcome[0], 2)
+            objects.append(outcome if outcome[0] == "row" else None)
+            skips.append(outcome[1] if outcome[0] == "skip" else None)
+        line_kind = kind[inverse]
+        line_kind[~same] = 3
+        skip_counts = np.bincount(inverse[line_kind == 1], minlength=len(uniques))
+        for u in np.flatnonzero(skip_counts).tolist():
+            self.builder.skip(skips[u], int(skip_counts[u]))
+        special_mask[kept[line_kind == 2]] = True
+        row_lines = kept[line_kind == 0]
+        row_codes = inverse[line_kind == 0]
+        block = None
+        if self.samples:
+            decoded = decode_samples(buf, out[row_lines, 11], out[row_lines, 1],
+                                     len(self.samples))
+            fallback = decoded[-1]
+            special_mask[row_lines[fallback]] = True
+            good = ~fallback
+            block = self._sample_rows(data, base, row_lines[good], row_codes[good], objects,
+                                      [a[good] for a in decoded[:-1]])
+        elif len(row_lines):
+            block = self._sites_rows(base, row_lines, row_codes, objects)
+        # the reference logic for the other lines, in line order
+        self.builder.flush()
+        for position in np.flatnonzero(special_mask).tolist():
+            self._line_by_line(data, out[position], base + position + 1, width)
+        if block is not None:
+            one_by_one = self.builder.take_rows()
+            if len(one_by_one):
+                block = concat_rows([block, one_by_one])
+                order = np.argsort(block["line"].to_numpy(dtype=np.int64), kind="stable")
+                block = block.take(order).reset_index(drop=True)
+            self.builder.add_block(block)
         if incomplete:
             self.builder.problem(base + last + 1, "the last record is incomplete (the file "
                                  "does not end with a newline): the file looks truncated; "
                                  "write it again")
+
+    def _block(self, codes, objects: list, columns: dict) -> pd.DataFrame:
+        """A row block: per-row columns given, per-change columns taken from ``objects``."""
+        alterations = np.empty(len(objects), dtype=object)
+        for u, outcome in enumerate(objects):
+            alterations[u] = None if outcome is None else outcome[1]
+        present = [u for u, outcome in enumerate(objects) if outcome is not None]
+        texts = np.empty(len(objects), dtype=object)
+        names = np.empty(len(objects), dtype=object)
+        genes = np.empty(len(objects), dtype=object)
+        kinds = np.empty(len(objects), dtype=object)
+        for u in present:
+            alteration = alterations[u]
+            texts[u] = objects[u][2]
+            names[u] = str(alteration)
+            genes[u] = getattr(alteration, "gene", None)
+            kind = getattr(alteration, "kind", None)
+            kinds[u] = "compound" if kind is None else kind.value
+        frame = pd.DataFrame({
+            "sample_id": columns["sample_id"],
+            "gene": genes[codes],
+            "alteration": names[codes],
+            "kind": kinds[codes],
+            "vaf": columns["vaf"],
+            "depth": columns["depth"],
+            "alt_count": columns["alt_count"],
+            "copy_number": np.full(len(codes), np.nan),
+            "haplotype": columns["haplotype"],
+            "line": columns["line"],
+            "source_text": texts[codes],
+        }, columns=list(COLUMNS))
+        frame[OBJECT_COLUMN] = pd.Series(alterations[codes], dtype=object, index=frame.index)
+        return frame
+
+    def _sites_rows(self, base: int, lines, codes, objects: list) -> pd.DataFrame:
+        """Rows of a VCF without samples: one per record, named after the file."""
+        n = len(lines)
+        missing = _int_column(np.full(n, -1, dtype=np.int64))
+        name = np.empty(n, dtype=object)
+        name[:] = self.path.name.split(".")[0]
+        haplotype = np.empty(n, dtype=object)
+        return self._block(codes, objects, {
+            "sample_id": name, "vaf": np.full(n, np.nan), "depth": missing,
+            "alt_count": _int_column(np.full(n, -1, dtype=np.int64)), "haplotype": haplotype,
+            "line": pd.array(base + lines + 1, dtype="Int64"),
+        })
+
+    def _sample_rows(self, data: bytes, base: int, lines, codes, objects: list,
+                     decoded: list) -> pd.DataFrame:
+        """Rows of the carrier samples of single-allelic lines, from the decoded arrays.
+
+        The same rules as :func:`carrier_values` with allele 1, column by column.
+        """
+        gt, phased, allele_at, ad_alt, ad_sum, dp, af_start, af_end, ps = decoded
+        af = np.full(gt.shape, np.nan)
+        given = af_start >= 0
+        if given.any():
+            af[given] = [_af_value(data[s:e]) for s, e in
+                         zip(af_start[given].tolist(), af_end[given].tolist(), strict=True)]
+        has_alt = ad_alt >= 0
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ad_vaf = np.where(has_alt & (ad_sum > 0), ad_alt / np.maximum(ad_sum, 1), np.nan)
+        vaf = np.where(np.isnan(af), ad_vaf, af)
+        depth = np.where(dp >= 0, dp, np.where(has_alt, ad_sum, -1))
+        with np.errstate(invalid="ignore"):
+            positive = vaf > 0
+        carrier = ((gt == GT_WITH_ALLELE) | (ad_alt > 0) | positive
+                   | ((gt == GT_ABSENT) & ~has_alt & np.isnan(vaf)))
+        line_index, sample_index = np.nonzero(carrier)
+        samples = np.array(self.samples, dtype=object)
+        phase = (gt == GT_WITH_ALLELE) & phased & (ps >= 0)
+        haplotype = np.empty(len(line_index), dtype=object)
+        labelled = np.flatnonzero(phase[line_index, sample_index])
+        if len(labelled):
+            li, si = line_index[labelled], sample_index[labelled]
+            haplotype[labelled] = [f"PS{p}:{a}" for p, a in
+                                   zip(ps[li, si].tolist(), allele_at[li, si].tolist(),
+                                       strict=True)]
+        chosen_depth = depth[line_index, sample_index]
+        chosen_alt = ad_alt[line_index, sample_index]
+        return self._block(codes[line_index], objects, {
+            "sample_id": samples[sample_index],
+            "vaf": vaf[line_index, sample_index],
+            "depth": _int_column(chosen_depth),
+            "alt_count": _int_column(chosen_alt),
+            "haplotype": haplotype,
+            "line": pd.array(base + lines[line_index] + 1, dtype="Int64"),
+        })
 
     def _text_record(self, cells: list[str], line: int) -> None:
         """A multi-allelic (or symbolic) record from its text, like the reference does."""

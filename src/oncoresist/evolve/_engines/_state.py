@@ -9,6 +9,19 @@ from oncoresist.evolve._kernels import KIND_COMPARTMENT, KIND_ROOT
 _FIELDS = ("size", "ctype", "parent", "lineage", "born", "kind")
 
 
+def stop_criteria(stop_above, stop_mask) -> tuple[np.ndarray, np.ndarray]:
+    """Stopping criteria as the kernels take them: sizes (one per criterion, capped to fit int64
+    comparisons) and a criteria x types boolean mask. One size with a 1-d mask is one criterion."""
+    sizes = np.minimum(np.atleast_1d(np.asarray(stop_above, dtype=np.float64)), 9.2e18)
+    masks = np.atleast_2d(np.asarray(stop_mask, dtype=np.bool_))
+    return np.ascontiguousarray(sizes), np.ascontiguousarray(masks)
+
+
+def crossed_criteria(type_sizes: np.ndarray, sizes: np.ndarray, masks: np.ndarray) -> np.ndarray:
+    """Which criteria the per-type counts have reached."""
+    return (masks.astype(np.float64) @ type_sizes.astype(np.float64)) >= sizes
+
+
 class CloneState:
     """Parallel arrays of clone records (see ``_kernels`` for their meaning)."""
 

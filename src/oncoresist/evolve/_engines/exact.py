@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from oncoresist.evolve._engines._state import CloneState
-from oncoresist.evolve._kernels import STATUS_NEED_SPACE, exact_advance
+from oncoresist.evolve._engines._state import CloneState, crossed_criteria, stop_criteria
+from oncoresist.evolve._kernels import STATUS_NEED_SPACE, STATUS_STOP, exact_advance
 from oncoresist.evolve._model import Rates
 
 
@@ -23,18 +23,21 @@ class ExactEngine:
         return CloneState(counts, len(counts), t0)
 
     def advance(self, state: CloneState, rates: Rates, t: float, t_end: float, *, crowding: tuple[np.ndarray, np.ndarray],
-                stop_above: float, stop_mask: np.ndarray, rng: np.random.Generator) -> tuple[float, int]:
+                stop_above: float | np.ndarray, stop_mask: np.ndarray, rng: np.random.Generator
+                ) -> tuple[float, int]:
         kcap, crowd = crowding
-        stop = float(min(stop_above, 9.2e18))
+        stop, masks = stop_criteria(stop_above, stop_mask)
         while True:
             n, t_new, status = exact_advance(
                 state.size, state.ctype, state.parent, state.lineage, state.born, state.kind, state.comp,
                 state.n, float(t), float(t_end), rates.birth, rates.death, rates.mutation, rates.switching,
-                kcap, crowd, stop, stop_mask, rng,
+                kcap, crowd, stop, masks, rng,
             )
             state.n = n
             t = t_new
             if status == STATUS_NEED_SPACE:
                 state.grow()
                 continue
+            if status == STATUS_STOP:
+                self.crossed = crossed_criteria(state.type_sizes(), stop, masks)
             return t, status

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from oncoresist.evolve._engines._state import CloneState
+from oncoresist.evolve._engines._state import CloneState, crossed_criteria, stop_criteria
 from oncoresist.evolve._kernels import (
     STATUS_NEED_SPACE,
     STATUS_OVERFLOW,
+    STATUS_STOP,
     hybrid_advance,
 )
 from oncoresist.evolve._model import Rates
@@ -40,9 +41,10 @@ class HybridEngine:
         return CloneState(counts, len(counts), t0)
 
     def advance(self, state: CloneState, rates: Rates, t: float, t_end: float, *, crowding: tuple[np.ndarray, np.ndarray],
-                stop_above: float, stop_mask: np.ndarray, rng: np.random.Generator) -> tuple[float, int]:
+                stop_above: float | np.ndarray, stop_mask: np.ndarray, rng: np.random.Generator
+                ) -> tuple[float, int]:
         kcap, crowd = crowding
-        stop = float(min(stop_above, 9.2e18))
+        stop, masks = stop_criteria(stop_above, stop_mask)
         while True:
             saved_rng = rng.bit_generator.state
             saved = state.snapshot()
@@ -53,7 +55,7 @@ class HybridEngine:
             n, t_new, status = hybrid_advance(
                 state.size, state.ctype, state.parent, state.lineage, state.born, state.kind, state.comp,
                 state.n, float(t), float(t_end), rates.birth, rates.death, rates.mutation, rates.switching,
-                kcap, crowd, stop, stop_mask, self.exact_threshold, self.max_step, self.growth_tol, rng, qc, qn, qt,
+                kcap, crowd, stop, masks, self.exact_threshold, self.max_step, self.growth_tol, rng, qc, qn, qt,
             )
             if status == STATUS_OVERFLOW:
                 # a burst of arrivals overran the arrays: redo the call from the same state
@@ -66,4 +68,6 @@ class HybridEngine:
             if status == STATUS_NEED_SPACE:
                 state.grow()
                 continue
+            if status == STATUS_STOP:
+                self.crossed = crossed_criteria(state.type_sizes(), stop, masks)
             return t, status

@@ -58,7 +58,8 @@ class OdeEngine:
         return OdeState(counts, t0)
 
     def advance(self, state: OdeState, rates: Rates, t: float, t_end: float, *, crowding: tuple[np.ndarray, np.ndarray],
-                stop_above: float, stop_mask: np.ndarray, rng: np.random.Generator | None = None) -> tuple[float, int]:
+                stop_above: float | np.ndarray, stop_mask: np.ndarray, rng: np.random.Generator | None = None
+                ) -> tuple[float, int]:
         b, d, mut, sw = rates.birth, rates.death, rates.mutation, rates.switching
         keep = 1.0 - mut.sum(axis=1)
         out = sw.sum(axis=1)
@@ -76,25 +77,33 @@ class OdeEngine:
             births = b * f * x
             return births * keep - (d + out) * x + births @ mut + x @ sw
 
+        sizes = np.atleast_1d(np.asarray(stop_above, dtype=np.float64))
+        masks = np.atleast_2d(np.asarray(stop_mask, dtype=np.bool_))
         total = state.x.sum()
         if total < EXTINCTION_LEVEL:
             return t, STATUS_EXTINCT
-        if state.x[stop_mask].sum() >= stop_above:
+        reached = np.array([state.x[m].sum() >= s for s, m in zip(sizes, masks, strict=True)])
+        if reached.any():
+            self.crossed = reached
             return t, STATUS_STOP
         if t_end <= t:
             return t, STATUS_DONE
 
-        def hit_stop(_t, x):
-            return x[stop_mask].sum() - stop_above
-
         def hit_zero(_t, x):
             return x.sum() - EXTINCTION_LEVEL
 
-        hit_stop.terminal = True
-        hit_stop.direction = 1
+        def make_hit(size, mask):
+            def hit_stop(_t, x):
+                return x[mask].sum() - size
+
+            hit_stop.terminal = True
+            hit_stop.direction = 1
+            return hit_stop
+
         hit_zero.terminal = True
         hit_zero.direction = -1
-        events = [hit_zero] + ([hit_stop] if np.isfinite(stop_above) else [])
+        watched = [i for i, s in enumerate(sizes) if np.isfinite(s)]
+        events = [hit_zero] + [make_hit(sizes[i], masks[i]) for i in watched]
         sol = solve_ivp(rhs, (t, t_end), state.x, method="LSODA", rtol=self.rtol, atol=1e-9, events=events)
         state.x = np.maximum(sol.y[:, -1], 0.0)
         newly = np.isnan(state.born) & (state.x > 0)
@@ -103,5 +112,9 @@ class OdeEngine:
         if sol.status == 1:
             if len(sol.t_events[0]):
                 return t_new, STATUS_EXTINCT
+            # the crossing found by event location (the state may sit a rounding error below it)
+            self.crossed = np.zeros(len(sizes), dtype=bool)
+            for e, i in enumerate(watched, start=1):
+                self.crossed[i] = len(sol.t_events[e]) > 0
             return t_new, STATUS_STOP
         return t_new, STATUS_DONE
