@@ -14,6 +14,7 @@ from rich.table import Table
 
 from oncoresist import RESEARCH_USE_STATEMENT, ctdna, kb
 from oncoresist.annotate import annotate
+from oncoresist.case import run_case
 
 EXAMPLES = Path(__file__).parent
 OUT = Path("demo_out")
@@ -92,12 +93,35 @@ def serial_ctdna() -> None:
     console.print(f"calls, events, kinetics and plots: {OUT / 'ctdna'}")
 
 
+def patient_case() -> None:
+    """The main job: one patient's data to a calibrated forecast and a self-contained report."""
+    console.rule("[bold]Patient case: annotate, track ctDNA, calibrate, forecast, report")
+    result = run_case(EXAMPLES / "egfr_nsclc" / "case.yaml", out=OUT / "egfr_nsclc")
+    table = Table(title="Forecast from the posterior (time to progression, days; 90% credible interval)")
+    for column in ("strategy", "median", "interval", "P(progression by 1 year)"):
+        table.add_column(column)
+
+    def days(value: float) -> str:
+        return "beyond horizon" if value == float("inf") else f"{value:g}"
+
+    for row in result.to_frame().itertuples(index=False):
+        table.add_row(
+            row.strategy,
+            days(row.ttp_median),
+            f"{days(row.ttp_ci_low)}-{days(row.ttp_ci_high)}",
+            f"{row.p_progression_1y:.2f}",
+        )
+    console.print(table)
+    console.print(f"report: {OUT / 'egfr_nsclc' / 'report.html'}")
+
+
 def main() -> None:
     console.print(f"[italic]{RESEARCH_USE_STATEMENT}")
     pd.set_option("display.width", 120)
     resistance_landscape(["erlotinib", "osimertinib"], "non-small cell lung cancer")
     plasma_at_progression()
     serial_ctdna()
+    patient_case()
 
 
 if __name__ == "__main__":

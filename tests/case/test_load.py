@@ -54,6 +54,7 @@ def test_example_case_loads():
         (lambda d: d["therapy_history"][1].update(start_day=200), "line 2 starts on day 200, not after line 1 ended"),
         (lambda d: d["therapy_history"][0].pop("end_day"), "line 1 has no end_day but line 2 follows it"),
         (lambda d: d["therapy_history"].reverse(), "list therapy lines in the order they were given"),
+        (lambda d: d["forecast"].update(start_day=-30), "forecast.start_day: day -30 is before the first"),
         (lambda d: d["sequencing"][0].update(day=-5000), "sequencing[0].day: day -5000 is more than 10 years"),
         (lambda d: d.update(consent=["GRU", "HMB"]), "exactly one data-use permission"),
         (lambda d: d.update(consent=["GRU", "XYZ"]), "unknown GA4GH Data Use Ontology code(s) ['XYZ']"),
@@ -93,6 +94,22 @@ def test_ctdna_bad_row_names_its_file_and_line(tmp_path):
     # row 2 of the file holds alt_reads=52 > depth=40
     assert info.value.path.endswith("bad_rows_ctdna.tsv")
     assert info.value.line == 2
+
+
+def test_ctdna_unreadable_alteration_names_its_line(tmp_path):
+    path = _write_case(tmp_path, lambda d: d["ctdna"].update(path="bad_alteration_ctdna.tsv", normals=None))
+    with pytest.raises(InputError, match="mystery change") as info:
+        load_case(path)
+    assert info.value.path.endswith("bad_alteration_ctdna.tsv")
+    assert info.value.line == 3
+
+
+def test_sequencing_sample_not_in_file(tmp_path):
+    path = _write_case(tmp_path, lambda d: d["sequencing"][0].update(sample="NOT_THERE"))
+    with pytest.raises(InputError, match="sample 'NOT_THERE' is not in tumour_diagnosis.vcf") as info:
+        run_case(path, out=tmp_path / "out")
+    assert info.value.field == "sequencing[0].sample"
+    assert not (tmp_path / "out").exists()
 
 
 def test_observation_days_far_before_therapy(tmp_path):

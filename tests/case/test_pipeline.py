@@ -147,7 +147,12 @@ def test_clonal_input_is_deconvolved(tmp_path):
     result = run_case(path, out=out)
     assert "clonal" not in result.skipped
     assert (out / "clonal_clusters.tsv").exists()
-    assert "Clone tree from multi-sample deconvolution" in (out / "report.html").read_text()
+    html = (out / "report.html").read_text()
+    assert "Clone tree from multi-sample deconvolution" in html
+    # the PyClone-VI sample names ("pre", "relapse") are replaced by pseudonymous ones
+    clusters = pd.read_csv(out / "clonal_clusters.tsv", sep="\t", comment="#")
+    assert set(clusters["sample_id"]) == {"TEST-CASE-01-clonal-d-14", "TEST-CASE-01-clonal-d300"}
+    assert "relapse" not in html
 
 
 def test_cli_run_and_validate(tmp_path, capsys):

@@ -230,11 +230,13 @@ def _yule_mean_var(b, n):
 def test_threshold_event_time_of_yule_process(engine, options, resolution):
     b, n = 1.0, 1000
     model = Model(types=(CellType("S", b, 0.0),), initial={"S": 1})
-    stop = StopRules(thresholds={"reach": ("S", n)}, time_limit=30.0)
+    # the run ends soon after (at 1100 cells) so that the exact engine's cost stays small
+    stop = StopRules(thresholds={"reach": ("S", n)}, detection_size=1100, stop_at_detection=True)
     runs = simulate_ensemble(model, runs=400, rng=31, workers=1, engine=engine, engine_options=options,
                              stop=stop, record_interval=5.0).runs
     times = runs["t_reach"].to_numpy(float)
     assert np.isfinite(times).all()
+    assert (times <= runs["t_detection"].to_numpy(float)).all()
     mean, var = _yule_mean_var(b, n)
     se = math.sqrt(var / len(times))
     assert abs(times.mean() - mean) <= 4 * se + resolution
@@ -296,3 +298,14 @@ def test_bad_thresholds_are_refused():
     model = Model(types=(CellType("S", 1.0, 0.0),), initial={"S": 1})
     with pytest.raises(InputError, match="unknown type 'Q'"):
         simulate(model, stop=StopRules(thresholds={"a": ("Q", 5)}, time_limit=1))
+
+
+def test_type_totals_kernel_matches_numpy():
+    from oncoresist.evolve._kernels import type_totals
+
+    rng = np.random.default_rng(5)
+    size = rng.integers(0, 2**40, 50)
+    ctype = rng.integers(0, 4, 50)
+    expected = np.zeros(4, dtype=np.int64)
+    np.add.at(expected, ctype[:37], size[:37])  # the obviously correct reference
+    assert np.array_equal(type_totals(size, ctype, 37, 4), expected)

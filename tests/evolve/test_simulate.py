@@ -20,6 +20,7 @@ from oncoresist.evolve import (
     Model,
     Mutation,
     OneCompartmentPK,
+    Schedule,
     StopRules,
     Switch,
     constant,
@@ -308,3 +309,39 @@ def test_strategy_factory_gives_each_patient_a_fresh_strategy():
     assert not shared[["final_S", "final_R"]].astype(float).equals(expected[["final_S", "final_R"]])
     with pytest.raises(InputError, match="either strategy or strategy_factory"):
         simulate_ensemble(model, constant({"d1": 1}), strategy_factory=_FirstFourDecisions, **kw)
+
+
+class _DrugCapacity:
+    """A coupling whose capacity depends on the drug: births x max(0, 1 - N / K(c)), K = 1000 / (1 + 9 c)."""
+
+    max_step = 0.05
+
+    def __init__(self):
+        self.seen = []
+
+    def initial_state(self, model):
+        return np.zeros(0)
+
+    def modify_rates(self, rates, state, *, sizes, t, concentrations):
+        self.seen.append(dict(concentrations))
+        k = 1000.0 / (1.0 + 9.0 * concentrations["d1"])
+        return rates.replace(birth=rates.birth * max(0.0, 1.0 - float(sizes.sum()) / k))
+
+    def advance(self, state, *, sizes_start, sizes_end, t0, t1, concentrations):
+        return state
+
+
+def test_coupling_receives_drug_concentrations():
+    # logistic growth b (1 - N/K) - d with K = 1000 without drug and 100 at c = 1; the drug does not
+    # act otherwise. Equilibria (hand calculation): N* = K (1 - d/b) = 800, then 80 under the drug.
+    model = Model(types=(CellType("A", 1.0, 0.2),), drugs=(Drug("d1"),), initial={"A": 10})
+    coupling = _DrugCapacity()
+    strategy = Schedule(((0.0, Dosing(levels={})), (40.0, Dosing(levels={"d1": 1.0}))))
+    r = simulate(model, strategy, engine="ode", coupling=coupling, stop=StopRules(time_limit=80.0),
+                 record_interval=1.0)
+    totals = r.totals
+    before = totals.loc[(totals["time"] - 40.0).abs().idxmin(), "A"]  # record nearest day 40 (steps of 0.05)
+    # rates frozen over 0.05-day steps: the equilibria are those of the frozen map, within 1%
+    assert before == pytest.approx(800.0, rel=0.01)
+    assert r.final_sizes["A"] == pytest.approx(80.0, rel=0.01)
+    assert {c["d1"] for c in coupling.seen} == {0.0, 1.0}

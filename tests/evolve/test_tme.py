@@ -9,9 +9,10 @@ with s = 1.3e4 cells/day, p = 0.1245 /day, g = 2.019e7 cells, m = 3.422e-10 /cel
 d = 0.0412 /day, a = 0.18 /day, b = 2.0e-9 /cell, n = 1.101e-7 /cell/day (the paper's
 estimates, checked against the BioModels entry). Its equilibria follow by hand from the
 nullclines: on dT/dt = 0, E = a (1 - b T)/n; substituting into dE/dt = 0 leaves one equation in
-T, solved below by bracketing. They are (E, T) = (1.608e6, 8.186e6) — the stable "dormant" focus
-(1.61, 8.19 in the paper's units of 1e6 cells) —, a saddle (7.59e5, 2.680e8) and the stable
-"escape" node (1.73e5, 4.470e8): small tumours are held dormant, large ones escape.
+T, solved below by bracketing. They are (E, T) = (1.608e6, 8.186e6), the stable "dormant" focus
+((1.61, 8.19) in units of 1e6 cells, the scale of the paper's dimensionless variables), a
+saddle (7.59e5, 2.680e8) and the stable "escape" node (1.73e5, 4.470e8): the bistability the
+paper describes, where small tumours are held dormant and large ones escape.
 """
 
 from __future__ import annotations
@@ -84,9 +85,12 @@ def test_kuznetsov_equilibria_by_hand():
     eq = _kuznetsov_equilibria()
     assert len(eq) == 3
     (e1, t1), (e2, t2), (e3, t3) = eq
-    assert t1 == pytest.approx(8.186e6, rel=1e-3) and e1 == pytest.approx(1.608e6, rel=1e-3)
-    assert t2 == pytest.approx(2.680e8, rel=1e-3) and e2 == pytest.approx(7.585e5, rel=1e-3)
-    assert t3 == pytest.approx(4.470e8, rel=1e-3) and e3 == pytest.approx(1.732e5, rel=1e-3)
+    assert t1 == pytest.approx(8.186e6, rel=1e-3)
+    assert e1 == pytest.approx(1.608e6, rel=1e-3)
+    assert t2 == pytest.approx(2.680e8, rel=1e-3)
+    assert e2 == pytest.approx(7.585e5, rel=1e-3)
+    assert t3 == pytest.approx(4.470e8, rel=1e-3)
+    assert e3 == pytest.approx(1.732e5, rel=1e-3)
 
 
 @pytest.mark.parametrize(("t0_cells", "which"), [(10**7, 0), (2 * 10**8, 2)])
@@ -146,7 +150,8 @@ def test_every_term_off_is_bit_for_bit_the_plain_model(engine):
                                               rng=7).result
         for a, b in zip(_table(plain), _table(coupled), strict=True):
             pd.testing.assert_frame_equal(a, b, check_exact=True)
-        assert coupled.events == plain.events and coupled.final_sizes == plain.final_sizes
+        assert coupled.events == plain.events
+        assert coupled.final_sizes == plain.final_sizes
 
 
 def _bound(tme: TME, model: Model):
@@ -168,7 +173,8 @@ def test_stromal_protection_divides_the_drug_effect_and_gamma_zero_removes_it():
         assert rates.death[0] == 0.1 + 0.4 / (1 + gamma * 0.5)
         if gamma == 0.0:
             plain = model.rates({"tki": 1.0})
-            assert np.array_equal(rates.birth, plain.birth) and np.array_equal(rates.death, plain.death)
+            assert np.array_equal(rates.birth, plain.birth)
+            assert np.array_equal(rates.death, plain.death)
 
 
 def test_gamma_to_zero_gives_the_drug_without_stroma_in_a_run():
@@ -216,7 +222,8 @@ def test_hgf_bypass_is_clone_specific_and_met_inhibition_lifts_it():
     assert blocked.death[0] == pytest.approx(0.5, rel=1e-14)
 
 
-def test_compartment_steady_states_match_closed_forms():
+@pytest.mark.parametrize("engine", ["ode", "hybrid"])
+def test_compartment_steady_states_match_closed_forms(engine):
     """A static tumour (b = d = 0): F*, H*, O*, phi* and E* from setting each ODE to zero."""
     n_cells = 1e6
     model = Model(types=(CellType("S", 0.0, 0.0), CellType("P", 0.0, 0.0)), drugs=(Drug("x"),),
@@ -228,7 +235,8 @@ def test_compartment_steady_states_match_closed_forms():
                 switches=[HypoxicSwitch("S", "P", 0.01, half_oxygen=10.0, hill=2.0)]),
         Macrophages(polarisation=0.2, half_burden=1e6, repolarisation=0.1, growth=0.5),
     ]
-    run = couple(model, TME(terms)).simulate(constant({"x": 1.0}), engine="ode", stop=StopRules(time_limit=400.0))
+    run = couple(model, TME(terms)).simulate(constant({"x": 1.0}), engine=engine, stop=StopRules(time_limit=400.0),
+                                             rng=2)
     last = run.compartments.iloc[-1]
     f_star = 0.3 / 0.6
     assert last["fibroblasts"] == pytest.approx(f_star, rel=1e-4)
@@ -238,6 +246,8 @@ def test_compartment_steady_states_match_closed_forms():
     e_star = S / (D - P * n_cells / (G + n_cells) + M * n_cells)
     assert last["effector"] == pytest.approx(e_star, rel=1e-4)
     # switching S -> P at rate 0.01 * 10^2 / (10^2 + 20^2) = 0.002 per day (b = d = 0): S(t) = S0 e^{-0.002 t}
+    # (oxygen reaches 20 mmHg within ~10 days; tolerance 2% covers that transient, and for the
+    # hybrid engine the binomial noise, sd/mean ~ 1e-3 at 1e6 cells)
     sizes = run.result.final_sizes
     assert sizes["S"] / n_cells == pytest.approx(math.exp(-0.002 * 400), rel=0.02)
 
@@ -288,7 +298,15 @@ def test_model_file_declares_the_terms(tmp_path):
 
 # ------------------------------------------------------------------------------------------ therapy
 def test_therapy_strategies_run_unchanged_with_an_immunotherapy():
-    from oncoresist.therapy import Combination, Continuous, Imaging, Monitoring, Sequential, Settings, compare
+    from oncoresist.therapy import (
+        Combination,
+        Continuous,
+        Imaging,
+        Monitoring,
+        Sequential,
+        Settings,
+        compare,
+    )
 
     model = Model(
         types=(CellType("S", 0.2, 0.1, (DrugResponse("braf", "death", 0.3),)), CellType("R", 0.2, 0.1)),
@@ -311,3 +329,20 @@ def test_therapy_strategies_run_unchanged_with_an_immunotherapy():
     detected = one.patients.pivot(index="patient", columns="strategy", values="detected_S")
     assert (detected.nunique(axis=1) == 1).all()
     assert set(one.outcomes["strategy"]) == set(strategies)
+
+
+def test_plain_model_with_drug_terms_is_refused_with_the_fix():
+    model = _two_type_model()
+    tme = TME([TCells(), ImmuneKilling(blockade={"anti_pd1": DrugEffect()})])
+    with pytest.raises(InputError, match="simulate a TMEModel"):
+        simulate(model, constant({"anti_pd1": 1.0}), coupling=tme, stop=StopRules(time_limit=5.0), rng=1)
+
+
+def test_exact_engine_runs_with_the_terms_on():
+    """Exact engine, T-cell killing on a small tumour: the kill term is the only death, so the
+    population can only shrink below its killing-free growth (b = 0.3, d = 0.1 from 200 cells)."""
+    model = _two_type_model()
+    tme = TME([TCells(initial=1e6), ImmuneKilling(rate=1e-6)])  # extra death 1 per day per cell
+    run = couple(model, tme).simulate(engine="exact", stop=StopRules(time_limit=20.0), rng=3)
+    assert run.result.outcome == "extinct"  # net rate 0.2 - 1.0 < 0 from 200 cells: P(survive 20 days) ~ 0
+    assert run.compartments["time"].iloc[-1] == pytest.approx(run.result.events["extinction"])

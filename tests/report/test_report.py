@@ -56,10 +56,11 @@ def test_multiqc_files_parse(out):
         body = pd.read_csv(path, sep="\t", comment="#")
         assert len(body) >= 1
         assert body.columns[0] == "sample"
+        assert body["sample"].is_unique  # MultiQC keys rows by the first column
     survival = yaml.safe_load((out / "oncoresist_survival_mqc.yaml").read_text())
     assert survival["plot_type"] == "linegraph"
-    assert set(survival["data"]) == {"stay", "combo", "pulse"}
-    assert survival["data"]["stay"][0] == 1
+    assert set(survival["data"]) == {"TEST-CASE-01 | stay", "TEST-CASE-01 | combo", "TEST-CASE-01 | pulse"}
+    assert survival["data"]["TEST-CASE-01 | stay"][0] == 1
 
 
 def test_json_has_no_nan_or_infinity(out):

@@ -295,3 +295,45 @@ def test_cli_round_trip(tmp_path: Path, capsys):
     err = capsys.readouterr().err
     assert "choose exactly one of" in err
     assert np.isfinite(emerging["day"]).all()
+
+
+def test_case_run_summaries_are_stored(db: Path, tmp_path: Path):
+    folder = tmp_path / "case"
+    shutil.copytree(LEAKY, folder)
+    results = tmp_path / "run"
+    results.mkdir()
+    # The layout `oncoresist case run` writes (provenance.json, forecast_summary.tsv,
+    # posterior_summary.tsv), with hand-written values.
+    (results / "provenance.json").write_text(json.dumps(
+        {"command": "oncoresist case run", "parameters": {"pseudonym": "LAB-0007"}, "seed": 5,
+         "kb_version": "k1", "version": "v1"}))
+    (results / "forecast_summary.tsv").write_text(
+        "strategy\tttp_median\tttp_ci_low\tttp_ci_high\temergence_median\temergence_ci_low\t"
+        "emergence_ci_high\tdose_days_median\tcost_median\tp_progression_1y\tp_progression_horizon\n"
+        "continue osimertinib\t45\t13\tinf\tinf\t0\tinf\t39.5\t0\t0.8\t0.8\n")
+    (results / "posterior_summary.tsv").write_text(
+        "parameter\tmedian\tci_low\tci_high\tlevel\tprior\nkill\t0.03\t0.006\t0.17\t0.9\tloguniform\n")
+    store.ingest_case(db, folder / "case.yaml", key=KEY, results=results, annotate=False)
+    forecast = store.query(db, "SELECT quantity, median, ci_low, ci_high, seed FROM "
+                           "forecast_summaries ORDER BY quantity", use=NSCLC)
+    ttp = forecast.set_index("quantity").loc["time_to_progression_days"]
+    assert (ttp["median"], ttp["ci_low"], ttp["ci_high"], ttp["seed"]) == (45.0, 13.0, np.inf, 5)
+    assert len(forecast) == 6
+    sims = store.query(db, "SELECT quantity, value FROM simulation_summaries", use=NSCLC)
+    assert sims.values.tolist() == [["kill", 0.03]]
+    (results / "provenance.json").write_text(json.dumps({"parameters": {"pseudonym": "OTHER"}}))
+    with pytest.raises(InputError, match="made from another case"):
+        store.ingest_case(db, folder / "case.yaml", key=KEY, results=results, annotate=False)
+
+
+def test_two_patients_may_use_the_same_sample_names(db: Path):
+    # Labs name samples per patient ("plasma1"); the store keeps them apart.
+    records = store.synthetic_cohort(2, rng=6).records
+    for record in records:
+        record.observations["sample_id"] = record.observations["sample_id"].str.replace(
+            record.identifier, "plasma", regex=False)
+    assert set(records[0].observations["sample_id"]) & set(records[1].observations["sample_id"])
+    store.ingest_records(db, records, key=KEY, annotate=False)
+    samples = store.query(db, "SELECT patient, sample FROM samples", use=NSCLC)
+    assert samples["sample"].nunique() == len(samples)
+    assert samples["patient"].nunique() == 2

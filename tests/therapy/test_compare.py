@@ -6,6 +6,7 @@ import dataclasses
 import math
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from oncoresist.evolve import theory
@@ -111,3 +112,67 @@ def test_results_do_not_depend_on_workers():
     one = compare(model, strategies, settings, n_patients=4, rng=9, workers=1)
     two = compare(model, strategies, settings, n_patients=4, rng=9, workers=2)
     assert one.patients.equals(two.patients)
+
+
+def test_time_to_emergence_is_the_simulator_event_not_a_record_time():
+    # deterministic (ode) model: resistant R grows at b - d = 0.1/day from 100 cells under the drug,
+    # so it reaches 1e4 cells at ln(100) / 0.1 = 46.05 days after treatment start (hand calculation)
+    # whatever the record interval
+    from oncoresist.evolve import CellType, Drug, DrugResponse, Model, StopRules
+    from oncoresist.therapy import Continuous, Imaging, Monitoring
+
+    model = Model(types=(CellType("S", 0.5, 0.1, (DrugResponse("x", "death", 1.0),)), CellType("R", 0.3, 0.2)),
+                  drugs=(Drug("x"),), initial={"S": 1000, "R": 100})
+    expected = math.log(100) / 0.1
+    for record in (30.0, 7.0, None):
+        settings = Settings(stop=StopRules(time_limit=80), engine="ode", record_interval=record,
+                            monitoring=Monitoring(Imaging(interval=28, threshold=1e9)),
+                            resistant_types=("R",), emergence_size=1e4)
+        res = compare(model, {"on": Continuous("x")}, settings, n_patients=1, rng=1)
+        assert res.patients["t_emergence"].iloc[0] == pytest.approx(expected, rel=1e-6)
+
+
+def test_zhang2017_emergence_is_the_crossing_time():
+    # the Zhang model's own solver records the crossing by event location: the same time from a
+    # coarse and a fine record grid (equal to 1e-6 relative, the solver tolerance is 1e-8)
+    from oncoresist.evolve import StopRules
+    from oncoresist.therapy import Continuous, Zhang2017
+
+    times = []
+    for record in (90.0, 3.0):
+        settings = Settings(stop=StopRules(time_limit=1500), record_interval=record, decision_interval=28,
+                            resistant_types=("T-",), emergence_size=20.0)
+        res = compare(Zhang2017(), {"on": Continuous("abiraterone")}, settings, n_patients=1, rng=1)
+        times.append(float(res.patients["t_emergence"].iloc[0]))
+    assert math.isfinite(times[0])
+    assert times[0] == pytest.approx(times[1], rel=1e-6)
+    assert abs(times[0] - round(times[0] / 90.0) * 90.0) > 1e-3  # not on the coarse record grid
+
+
+def test_zhang2017_on_the_evolve_ode_engine_matches_its_own_solver():
+    # the same model through oncoresist.evolve: a coupling imposes the state- and drug-dependent
+    # capacities (K_T+ = 1.5 or 0.5 x_TP, K_TP = 1e4 or 1e2) by reading the drug concentration.
+    # The coupling freezes the per-cell rates over steps of max_step days, a first-order splitting:
+    # the deviation from therapy's LSODA solution (rtol 1e-8) must halve with the step (ratio
+    # 0.5 +- 0.1) and stay below 5% of max(cells, 1) per type at 0.5-day steps, under an intermittent
+    # schedule (drug on 280 days, off 280 days) that switches the capacities four times.
+    from oncoresist.evolve import Dosing, Schedule, StopRules, simulate
+    from oncoresist.therapy import Zhang2017
+
+    x0 = Zhang2017().initial_sizes
+    z = Zhang2017(initial_cells=(round(x0["T+"]), round(x0["TP"]), 1))
+    schedule = Schedule(((0.0, Dosing(levels={"abiraterone": 1.0})), (280.0, Dosing(levels={}))), period=560.0)
+    stop = StopRules(time_limit=1120.0)
+    ref = z.simulate_controlled(schedule, stop=stop, decision_interval=28.0, record_interval=28.0).totals
+    errors = []
+    for step in (1.0, 0.5):
+        model, coupling = z.as_evolve(max_step=step)
+        run = simulate(model, schedule, engine="ode", coupling=coupling, stop=stop, decision_interval=28.0,
+                       record_interval=28.0)
+        ev = run.totals.assign(time=run.totals["time"].round(6))
+        both = ref.merge(ev, on="time", suffixes=("_ref", "_ev"))
+        assert len(both) == len(ref) == 41
+        errors.append(max(float(np.max(np.abs(both[f"{k}_ev"] - both[f"{k}_ref"]) / np.maximum(both[f"{k}_ref"], 1.0)))
+                          for k in ("T+", "TP", "T-")))
+    assert errors[1] < 0.05
+    assert 0.4 < errors[1] / errors[0] < 0.6

@@ -221,3 +221,142 @@ def test_kernel_reader_equals_reference_with_a_gene_filter(ann):
     assert fast.skipped == slow.skipped
     assert fast.skipped["gene outside the knowledge base"] == 4
     assert fast.problems == slow.problems == ()
+
+
+# -- the sample-column kernel against the record-by-record reference --------------------------
+
+_RANDOM_HEADER = """##fileformat=VCFv4.2
+##contig=<ID=chr7,length=159345973>
+##INFO=<ID=CSQ,Number=.,Type=String,Description="Consequence annotations from Ensembl VEP. \
+Format: Allele|Consequence|SYMBOL|Feature|HGVSc|HGVSp|CANONICAL">
+##FORMAT=<ID=GT,Number=1,Type=String,Description="Genotype">
+##FORMAT=<ID=AD,Number=R,Type=Integer,Description="Allelic depths">
+##FORMAT=<ID=DP,Number=1,Type=Integer,Description="Read depth">
+##FORMAT=<ID=AF,Number=A,Type=Float,Description="Allele fraction">
+##FORMAT=<ID=PS,Number=1,Type=Integer,Description="Phase set">
+##FORMAT=<ID=PID,Number=1,Type=String,Description="Physical phasing ID">
+##FORMAT=<ID=PGT,Number=1,Type=String,Description="Physical phasing haplotype">
+#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\tS1\tS2\tS3
+"""
+
+
+def _random_vcf(path, seed: int, n: int = 400) -> None:
+    """Records whose sample columns take every form the kernel decodes or hands to Python."""
+    import random
+
+    rng = random.Random(seed)
+    changes = [("EGFR", "p.Thr790Met"), ("EGFR", "p.Cys797Ser"), ("KRAS", "p.Gly12Asp"),
+               ("TP53", "p.Arg273His"), ("EGFR", "p.Leu858%3D"), ("EGFR", "p.Xyz1Abc")]
+    # (htslib cannot read records without GT in a file whose header declares GT; the per-sample
+    # test below covers FORMAT columns without GT)
+    formats = ["GT:AD:DP", "GT:AD:DP:AF", "GT:AD:DP:PS", "GT", "GT:DP:AF",
+               "GT:AD:DP:PID:PGT", "GT:AF:PS:AD"]
+    lines = []
+    for i in range(n):
+        gene, change = rng.choice(changes)
+        alt = "T,G" if rng.random() < 0.05 else "T"
+        csq = f"T|missense_variant|{gene}|ENST1.1|c.1C>T|ENSP1.1:{change}|YES"
+        fmt = rng.choice(formats)
+        samples = []
+        for _ in range(3):
+            values = {
+                # no haploid calls: htslib reports "1" as phased, the text reading does not
+                "GT": rng.choice(["0/1", "0|1", "1|0", "0/0", "./.", "1/1", ".", "0|0", "1|1"]),
+                "AD": rng.choice(["30,10", "40,0", ".", "0,0", "12,.", f"{rng.randint(0, 99)},"
+                                  f"{rng.randint(0, 99)}"]),
+                "DP": rng.choice([".", "0", "55", str(rng.randint(1, 500))]),
+                "AF": rng.choice([".", "0.25", "0", "0.1234567", "1e-3", "0.5"]),
+                "PS": rng.choice([".", "5", "17"]),
+                "PID": rng.choice([".", "55181378_C_T"]),
+                "PGT": rng.choice([".", "0|1", "1|0"]),
+            }
+            cells = [values[key] for key in fmt.split(":")]
+            if rng.random() < 0.1:  # trailing fields may be dropped
+                cells = cells[: max(1, len(cells) - 1)]
+            samples.append(":".join(cells))
+        lines.append(f"chr7\t{1000 + i}\t.\tC\t{alt}\t50\tPASS\tCSQ={csq}\t{fmt}\t"
+                     + "\t".join(samples))
+    path.write_text(_RANDOM_HEADER + "\n".join(lines) + "\n")
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_sample_kernel_equals_record_by_record_reference(tmp_path, seed):
+    from oncoresist.variants._vcf import read_vcf
+
+    path = tmp_path / "random.vcf"
+    _random_vcf(path, seed)
+    fast = read_vcf(path, fast=True)
+    slow = read_vcf(path, fast=False)
+    a, b = fast.to_frame(), slow.to_frame()
+    assert len(a) > 300  # most records give rows for one sample or more
+    assert a.drop(columns=["vaf"]).equals(b.drop(columns=["vaf"]))
+    # FORMAT AF read from the text is exact, htslib stores it as a 32-bit float
+    assert a["vaf"].to_numpy() == pytest.approx(b["vaf"].to_numpy(), rel=1e-6, nan_ok=True)
+    assert [(p.line, p.reason) for p in fast.problems] == [(p.line, p.reason)
+                                                           for p in slow.problems]
+    assert fast.skipped == slow.skipped
+    assert set(a["haplotype"].dropna().str[:2]) == {"PS", "PI"}  # both phase sources used
+
+
+def test_decode_kernel_matches_python_per_sample():
+    """decode_samples + the column-wise carrier rules against samples_from_text/carrier_values."""
+    import random
+
+    import numpy as np
+
+    from oncoresist.variants._kernels import GT_WITH_ALLELE, decode_samples
+    from oncoresist.variants._vcf import carrier_values, samples_from_text
+
+    rng = random.Random(7)
+    for _ in range(300):
+        fmt = ":".join(rng.sample(["GT", "AD", "DP", "AF", "PS"], rng.randint(1, 5)))
+        cells = {"GT": ["0/1", "0|1", "1|1", "./.", "0/0", "1", "", "01|0"],
+                 "AD": ["30,10", ".", "0,0", "5,.", "7", ""],
+                 "DP": [".", "0", "41"], "AF": [".", "0.3", "0", "x"], "PS": [".", "9"]}
+        sample = ":".join(rng.choice(cells[k]) for k in fmt.split(":"))
+        text = f"{fmt}\t{sample}".encode()
+        buf = np.frombuffer(text, dtype=np.uint8)
+        gt, phased, allele_at, ad_alt, ad_sum, dp, af_s, af_e, ps, fallback = decode_samples(
+            buf, np.array([0]), np.array([len(text)]), 1)
+        assert not fallback[0]
+        reference = samples_from_text(fmt, [sample])[0]
+        expected = carrier_values(reference, 1)
+        alt = int(ad_alt[0, 0]) if ad_alt[0, 0] >= 0 else None
+        assert alt == (expected[2] if expected else alt)
+        has = gt[0, 0] == GT_WITH_ALLELE
+        assert has == (reference.alleles is not None and 1 in reference.alleles)
+        assert bool(phased[0, 0]) == reference.phased
+        assert (int(dp[0, 0]) if dp[0, 0] >= 0 else None) == reference.dp
+        assert (int(ps[0, 0]) if ps[0, 0] >= 0 else None) == reference.ps
+        if has:
+            assert allele_at[0, 0] == reference.alleles.index(1)
+        if reference.ad is not None and alt is not None:
+            assert ad_sum[0, 0] == sum(c for c in reference.ad if c is not None)
+        af_text = text[af_s[0, 0]:af_e[0, 0]].decode() if af_s[0, 0] >= 0 else None
+        first_af = reference.af[0] if reference.af else None
+        assert (None if af_text in (None, "x") else float(af_text)) == first_af
+
+
+@pytest.mark.parametrize("packed", [False, True])
+def test_kernel_reader_in_small_blocks_equals_reference(tmp_path, monkeypatch, packed):
+    """Blocks that split the file at many line ends (plain: memory-mapped; gzip: streamed)."""
+    import gzip
+
+    from oncoresist.variants._vcf import _Reader, read_vcf
+
+    path = tmp_path / "random.vcf"
+    _random_vcf(path, 4)
+    if packed:
+        packed_path = tmp_path / "random.vcf.gz"
+        packed_path.write_bytes(gzip.compress(path.read_bytes()))
+        path = packed_path
+    whole = read_vcf(path, fast=True)
+    monkeypatch.setattr(_Reader, "chunk_bytes", 997)  # blocks of 3,988 (plain) or 997 bytes
+    small = read_vcf(path, fast=True)
+    slow = read_vcf(path, fast=False)
+    assert small.to_frame().equals(whole.to_frame())
+    assert small.to_frame().drop(columns=["vaf"]).equals(slow.to_frame().drop(columns=["vaf"]))
+    assert small.problems == whole.problems
+    assert [(p.line, p.reason) for p in small.problems] == [(p.line, p.reason)
+                                                            for p in slow.problems]
+    assert small.skipped == slow.skipped

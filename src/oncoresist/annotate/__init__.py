@@ -38,30 +38,6 @@ __all__ = ["AnnotationResult", "annotate"]
 PathLike = str | os.PathLike[str]
 
 
-def _table_from_frame(frame: pd.DataFrame):
-    from oncoresist.variants._readers import RowBuilder, SampleAlterations, parse_cached
-
-    missing = [c for c in ("alteration",) if c not in frame.columns]
-    if missing:
-        msg = "an alteration table needs an 'alteration' column (and optionally 'gene', 'sample_id')"
-        raise InputError(msg, field="alterations")
-    builder = RowBuilder()
-    samples: dict[str, None] = {}
-    for position, row in enumerate(frame.to_dict("records"), start=1):
-        sample = str(row.get("sample_id") or "sample")
-        samples.setdefault(sample)
-        gene = row.get("gene") or None
-        parsed, reason = parse_cached(gene, str(row["alteration"]))
-        if parsed is None:
-            builder.problem(position, reason or "cannot be parsed", str(row["alteration"]))
-            continue
-        builder.add(sample, parsed, line=position, text=str(row["alteration"]),
-                    vaf=row.get("vaf"), copy_number=row.get("copy_number"),
-                    haplotype=row.get("haplotype") or None)
-    return SampleAlterations(builder.frame(), tuple(builder.problems), "table", None,
-                             tuple(samples), builder.skipped)
-
-
 def annotate(
     alterations_or_path: Any,
     *,
@@ -121,7 +97,9 @@ def annotate(
     """
     from oncoresist.kb import load_kb
     from oncoresist.variants import read_alterations
-    from oncoresist.variants._readers import alterations_from_texts
+
+    # the vocabulary layer's constructors of in-memory tables (not yet in variants.__all__)
+    from oncoresist.variants._readers import alterations_from_frame, alterations_from_texts
 
     base = load_kb(kb_extra)
     context = resolve_context(base, therapy, history, disease)
@@ -133,7 +111,7 @@ def annotate(
                                  genes=base.known_genes())
         inputs.append(path)
     elif isinstance(alterations_or_path, pd.DataFrame):
-        table = _table_from_frame(alterations_or_path)
+        table = alterations_from_frame(alterations_or_path)
     elif hasattr(alterations_or_path, "frame") and hasattr(alterations_or_path, "problems"):
         table = alterations_or_path
     elif isinstance(alterations_or_path, Iterable):

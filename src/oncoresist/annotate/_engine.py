@@ -87,15 +87,18 @@ class Matcher:
         self.base = base
         self.context = context
         self.inferrer = Inferrer(base) if infer else None
+        # Drug objects, so that each query does not resolve the name again
+        self.drug_objects = {name: base.drug(name) for name, _ in context.drugs}
 
     def _rule_rows(self, alteration, drug: str, role: str) -> list[dict]:
         base = self.base
-        rules = base.rules_for(alteration, drug)
+        drug_object = self.drug_objects[drug]
+        rules = base.rules_for(alteration, drug_object)
         if not len(rules):
             return []
         applies: set[str] = set()
         if self.context.disease_canonical is not None:
-            applies = set(base.rules_for(alteration, drug, self.context.disease).ids)
+            applies = set(base.rules_for(alteration, drug_object, self.context.disease).ids)
         regimen = self.context.regimen(role)
         rows = []
         for rule in rules:
@@ -274,7 +277,8 @@ def _expand(frame: pd.DataFrame, codes: np.ndarray, findings: pd.DataFrame) -> p
     The rows come out in the order of ``frame``, and for each the findings in their order
     (what an inner merge without sorting gives), built by index arithmetic: one copy.
     """
-    counts = np.bincount(findings["_u"].to_numpy(dtype=np.int64), minlength=int(codes.max(initial=-1)) + 1)
+    size = int(codes.max(initial=-1)) + 1
+    counts = np.bincount(findings["_u"].to_numpy(dtype=np.int64), minlength=size)
     starts = np.cumsum(counts) - counts
     per_row = counts[codes]
     left = np.repeat(np.arange(len(frame)), per_row)

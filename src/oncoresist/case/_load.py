@@ -195,7 +195,22 @@ def _read_ctdna(path: Path, patient_id: str | None, case_path: Path, root_node: 
     if frame.empty:
         msg = "has no sample rows; a ctDNA table needs at least one sample"
         raise InputError(msg, path=path)
-    return frame.reset_index(drop=True)
+    frame = frame.reset_index(drop=True)
+    frame["_canonical"] = [_canonical(g, a, path, line) for g, a, line in
+                           zip(frame["gene"], frame["alteration"], frame["_line"], strict=True)]
+    return frame
+
+
+def _canonical(gene: Any, text: Any, path: Path, line: Any) -> str:
+    """Canonical alteration text of a ctDNA row, with the row's line in the message if it fails."""
+    from oncoresist.variants import parse_alteration
+
+    gene = None if gene is None or (isinstance(gene, float) and gene != gene) else str(gene)
+    try:
+        return str(parse_alteration(gene, str(text)))
+    except InputError as exc:
+        msg = f"alteration {text!r} of gene {gene!r} could not be read: {exc.message}"
+        raise InputError(msg, path=path, line=None if line is None else int(line), field="alteration") from None
 
 
 def _read_imaging(path: Path) -> pd.DataFrame:
@@ -244,6 +259,14 @@ def _check_dates(loaded: LoadedCase, case_path: Path, root_node: Any) -> None:
                 f"(day {first}); days must be counted from the same day 0 as therapy_history"
             )
             raise InputError(msg, path=loaded.files[role], line=int(row["_line"]), field="day")
+    start = case.forecast.start_day
+    if start is not None and start < first:
+        line = _yaml_node_line(root_node, ("forecast", "start_day"))
+        msg = (
+            f"forecast.start_day: day {start} is before the first therapy line (day {first}); "
+            "a forecast starts during or after the therapy history"
+        )
+        raise InputError(msg, path=case_path, line=line, field="forecast.start_day")
     for i, seq in enumerate(case.sequencing):
         if seq.day < first - 3650:
             line = _yaml_node_line(root_node, ("sequencing", i, "day"))

@@ -10,12 +10,15 @@ alterations resistance to that drug (``oncoresist.annotate``, co-occurrence rule
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from oncoresist._core import write_table
 from oncoresist.case._schema import PARAMETERS
 
 SENSITIVE = "sensitive"
@@ -84,6 +87,11 @@ class TumourModel:
                 ),
             })
         return pd.DataFrame(rows)
+
+    def write(self, path: str | os.PathLike[str]) -> Path:
+        """Write :meth:`to_frame` as TSV, atomically."""
+        write_table(self.to_frame(), path)
+        return Path(path)
 
 
 def _gene(alteration: str) -> str:

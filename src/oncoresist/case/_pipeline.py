@@ -117,14 +117,13 @@ def _annotate(loaded: LoadedCase) -> pd.DataFrame | None:
     return pd.concat(frames, ignore_index=True) if frames else None
 
 
-def _canonical_alteration(gene: Any, text: Any) -> str:
-    from oncoresist.variants import parse_alteration
+def _canonical_names(loaded: LoadedCase) -> dict[tuple[str, str], str]:
+    """(gene, alteration) as written in the ctDNA table -> canonical alteration text."""
+    frame = loaded.ctdna
+    return {(str(g), str(a)): c for g, a, c in zip(frame["gene"], frame["alteration"], frame["_canonical"], strict=True)}
 
-    gene = None if gene is None or (isinstance(gene, float) and np.isnan(gene)) else str(gene)
-    return str(parse_alteration(gene, str(text)))
 
-
-def _ctdna(loaded: LoadedCase, seed: int) -> Any:
+def _ctdna(loaded: LoadedCase) -> Any:
     from oncoresist.ctdna import track
 
     samples = loaded.ctdna
@@ -148,7 +147,8 @@ def _ctdna_findings(loaded: LoadedCase, calls: pd.DataFrame) -> pd.DataFrame | N
     current = list(history[-1][0])
     before = list(dict.fromkeys(d for drugs, _, _ in history[:-1] for d in drugs if d not in current))
     first = detected.groupby(["gene", "alteration"], sort=True)["day"].min().reset_index()
-    texts = [_canonical_alteration(g, a) for g, a in zip(first["gene"], first["alteration"], strict=True)]
+    names = _canonical_names(loaded)
+    texts = [names[(str(g), str(a))] for g, a in zip(first["gene"], first["alteration"], strict=True)]
     frame = annotate(texts, therapy=current, history=before or None, disease=loaded.case.disease).to_frame()
     frame["sample_id"] = "ctDNA"
     frame.insert(0, "source", "ctdna (detected in any sample)")
@@ -163,6 +163,14 @@ def _clonal(loaded: LoadedCase, seed: np.random.SeedSequence, executor: Executor
     spec = loaded.case.clonal
     data = read_pyclone(loaded.files["clonal"])
     result = fit(data, max_clusters=spec.clusters or 10, rng=np.random.default_rng(seed), executor=executor)
+    samples = set(result.clusters_frame()["sample_id"].astype(str))
+    unknown = sorted(set(spec.days) - samples)
+    if unknown:
+        msg = (
+            f"clonal.days: sample(s) {unknown} are not in {Path(spec.path).name}; "
+            f"its samples are {sorted(samples)}"
+        )
+        raise InputError(msg, path=loaded.path, field="clonal.days")
     search = trees(result)
     return {"fit": result, "trees": search, "days": dict(spec.days)}
 
@@ -177,8 +185,9 @@ def _model_inputs(loaded: LoadedCase, findings: pd.DataFrame | None, ctdna: Any)
             first_seen[alt] = min(first_seen.get(alt, np.inf), float(day))
     if ctdna is not None:
         detected = ctdna.calls[ctdna.calls["detected"].astype(bool)]
+        names = _canonical_names(loaded)
         for gene, alt, day in zip(detected["gene"], detected["alteration"], detected["day"], strict=True):
-            text = _canonical_alteration(gene, alt)
+            text = names[(str(gene), str(alt))]
             alterations.append(text)
             first_seen[text] = min(first_seen.get(text, np.inf), float(day))
     return sorted(dict.fromkeys(alterations)), first_seen
@@ -188,8 +197,7 @@ def _likelihood_rows(loaded: LoadedCase, model: TumourModel) -> pd.DataFrame | N
     if loaded.ctdna is None:
         return None
     frame = loaded.ctdna
-    texts = [_canonical_alteration(g, a) for g, a in zip(frame["gene"], frame["alteration"], strict=True)]
-    rows = pd.DataFrame({"day": frame["day"].astype(float).to_numpy(), "alteration": texts,
+    rows = pd.DataFrame({"day": frame["day"].astype(float).to_numpy(), "alteration": frame["_canonical"].to_numpy(),
                          "alt_reads": frame["alt_reads"].astype(float).to_numpy(),
                          "depth": frame["depth"].astype(float).to_numpy()})
     known = set(model.truncal) | set(model.resistance)
@@ -197,6 +205,8 @@ def _likelihood_rows(loaded: LoadedCase, model: TumourModel) -> pd.DataFrame | N
 
 
 def _forecast_start(loaded: LoadedCase) -> float:
+    if loaded.case.forecast.start_day is not None:
+        return float(loaded.case.forecast.start_day)
     days = [line.start_day for line in loaded.case.therapy_history]
     days += [s.day for s in loaded.case.sequencing]
     for frame in (loaded.ctdna, loaded.imaging):
@@ -248,7 +258,7 @@ def analyse_case(
     findings = _annotate(loaded) if case.sequencing else None
     # 2. ctDNA
     if loaded.ctdna is not None:
-        result.ctdna = _ctdna(loaded, seed)
+        result.ctdna = _ctdna(loaded)
         extra = _ctdna_findings(loaded, result.ctdna.calls)
         if extra is not None:
             findings = extra if findings is None else pd.concat([findings, extra], ignore_index=True)

@@ -219,6 +219,7 @@ class Forecast(_Strict):
     """Forecast settings: horizon, number of posterior draws, progression rule, costs."""
 
     horizon_days: int = Field(default=1095, ge=30, le=36_500)
+    start_day: int | None = None
     draws: int = Field(default=200, ge=10, le=100_000)
     progression_increase: float = Field(default=0.2, gt=0, le=5)
     resistance_majority: float = Field(default=0.5, gt=0, lt=1)

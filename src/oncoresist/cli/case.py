@@ -38,7 +38,8 @@ def run_command(
         frame = result.forecast.summary()[["strategy", "ttp_median", "ttp_ci_low", "ttp_ci_high",
                                            "emergence_median"]]
         show_frame(frame, title=f"forecast for {result.pseudonym} from day {result.forecast.start_day:g}")
-    console.print(f"report: {out / 'report.html'}", markup=False, highlight=False)
+    # the folder name only: a full path may name the patient (issue 13)
+    console.print(f"report: {out.name}/report.html", markup=False, highlight=False)
 
 
 @app.command("validate")
@@ -54,4 +55,4 @@ def validate_command(
         parts.append(f"{loaded.ctdna['sample_id'].nunique()} ctDNA samples")
     if loaded.imaging is not None:
         parts.append(f"{len(loaded.imaging)} scans")
-    console.print(f"{case}: valid ({', '.join(parts)})", markup=False, highlight=False)
+    console.print(f"{case.name}: valid ({', '.join(parts)})", markup=False, highlight=False)

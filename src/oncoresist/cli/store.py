@@ -93,9 +93,8 @@ def ingest_command(
 ) -> None:
     """Ingest cases: idempotent; new samples extend a patient's series and recompute its events."""
     from oncoresist import store
-    from oncoresist.store._case import record_from_case
-
     from oncoresist._core.exceptions import InputError
+    from oncoresist.store._case import record_from_case
 
     if results and len(results) != len(cases):
         msg = f"give one --results folder per case ({len(cases)} cases, {len(results)} folders)"

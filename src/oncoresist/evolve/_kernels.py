@@ -464,3 +464,12 @@ def exact_advance(
                 n += 1
             size[target] += 1
             typesize[j] += 1
+
+
+@njit(cache=True)
+def type_totals(size, ctype, n, ntypes):
+    """Cells per type over the first ``n`` clone records (exact int64 sums, as ``np.add.at``)."""
+    out = np.zeros(ntypes, dtype=np.int64)
+    for i in range(n):
+        out[ctype[i]] += size[i]
+    return out

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 import math
 from collections.abc import Callable, Mapping, Sequence
@@ -142,13 +143,21 @@ class Coupling(Protocol):
     The simulation calls ``modify_rates`` at the start of every step (of length at most
     ``max_step``) with the external state and the per-type sizes, then advances the clones with
     the returned rates frozen, then calls ``advance`` to move the external state over the step.
+
+    ``modify_rates`` also receives ``concentrations`` (drug -> concentration over the step, the
+    same mapping the model's rates were computed from) when its signature accepts that keyword
+    (or ``**kwargs``), so capacities and rates can depend on the state and on the drugs together.
+    Couplings written without it keep working: the signature is inspected once per run.
     """
 
     max_step: float
 
     def initial_state(self, model: Model) -> np.ndarray: ...
 
-    def modify_rates(self, rates: Rates, state: np.ndarray, *, sizes: np.ndarray, t: float) -> Rates: ...
+    def modify_rates(
+        self, rates: Rates, state: np.ndarray, *, sizes: np.ndarray, t: float,
+        concentrations: Mapping[str, float] = ...,
+    ) -> Rates: ...
 
     def advance(
         self, state: np.ndarray, *, sizes_start: np.ndarray, sizes_end: np.ndarray, t0: float, t1: float,
@@ -304,7 +313,22 @@ class SimulationResult:
     @property
     def clone_table(self) -> pd.DataFrame:
         """Rows (time, clone_id, parent_id, type, size) at each record time."""
-        table = pd.DataFrame(self._rows, columns=["time", "clone_id", "parent_id", "type", "size"])
+        columns = ["time", "clone_id", "parent_id", "type", "size"]
+        blocks = [b for b in self._rows if len(b[1])]
+        if not blocks:
+            table = pd.DataFrame([], columns=columns)
+        else:
+            names = np.array(self.type_names, dtype=object)
+            sizes = np.concatenate([b[4] for b in blocks])
+            if sizes.dtype.kind == "f":  # the ode engine: expected counts as floats
+                sizes = sizes.astype(np.float64)
+            table = pd.DataFrame({
+                "time": np.concatenate([np.full(len(b[1]), float(b[0])) for b in blocks]),
+                "clone_id": np.concatenate([b[1] for b in blocks]).astype(np.int64),
+                "parent_id": np.concatenate([b[2] for b in blocks]).astype(np.int64),
+                "type": names[np.concatenate([b[3] for b in blocks]).astype(np.int64)],
+                "size": sizes,
+            })
         return table.drop_duplicates(subset=["time", "clone_id"], keep="last").reset_index(drop=True)
 
     @property
@@ -413,12 +437,14 @@ class _Recorder:
         self.totals: list[list] = []
 
     def take(self, t: float, state) -> None:
-        rec = state.records()
-        alive = rec["size"] > 0
-        for cid, par, typ, size in zip(
-            rec["clone_id"][alive], rec["parent_id"][alive], rec["type"][alive], rec["size"][alive], strict=True
-        ):
-            self.rows.append((t, int(cid), int(par), self.type_names[int(typ)], _num(size)))
+        # one block of arrays per record time; rows are made only when the clone table is asked for
+        if hasattr(state, "alive_rows"):
+            cid, par, typ, size = state.alive_rows()
+        else:
+            rec = state.records()
+            alive = rec["size"] > 0
+            cid, par, typ, size = rec["clone_id"][alive], rec["parent_id"][alive], rec["type"][alive], rec["size"][alive]
+        self.rows.append((t, cid, par, typ, size))
         self.totals.append([t, *state.type_sizes().tolist()])
 
     def clear(self) -> None:
@@ -517,11 +543,13 @@ def simulate(
             tmask[model.type_index(tname)] = True
         threshold_masks.append(tmask)
     pending = list(range(len(stop.thresholds)))
+    mask_cache: dict[tuple, np.ndarray] = {}
 
     crowding = model.crowding()
     state = eng.init(counts)
     recorder = _Recorder(names)
     external = coupling.initial_state(model) if coupling is not None else None
+    coupling_takes_conc = coupling is not None and _accepts_keyword(coupling.modify_rates, "concentrations")
     t = 0.0
     treating = stop.detection_size is None
     t_treat0 = 0.0 if treating else math.nan
@@ -599,24 +627,26 @@ def simulate(
             rates = rate_cache[key] = model.rates(effective)
         sizes_start = state.type_sizes()
         if coupling is not None:
-            rates = coupling.modify_rates(rates, external, sizes=sizes_start, t=t)
+            if coupling_takes_conc:
+                rates = coupling.modify_rates(rates, external, sizes=sizes_start, t=t, concentrations=effective)
+            else:
+                rates = coupling.modify_rates(rates, external, sizes=sizes_start, t=t)
         if treating:
             if not armed and stop.progression_size is not None:
-                armed = float(state.type_sizes()[prog_mask].sum()) < stop.progression_size
+                armed = float(sizes_start[prog_mask].sum()) < stop.progression_size
             stop_above = stop.progression_size if (armed and stop.progression_size is not None) else math.inf
             mask = prog_mask
         else:
             stop_above, mask = float(stop.detection_size), all_mask
-        if pending:
-            stop_sizes = np.array([stop_above] + [stop.thresholds[i][2] for i in pending])
-            stop_masks = np.vstack([mask] + [threshold_masks[i] for i in pending])
-            t_new, status = eng.advance(
-                state, rates, t, seg_end, crowding=crowding, stop_above=stop_sizes, stop_mask=stop_masks, rng=gen
-            )
-        else:
-            t_new, status = eng.advance(
-                state, rates, t, seg_end, crowding=crowding, stop_above=stop_above, stop_mask=mask, rng=gen
-            )
+        # stopping criteria in the engines' form: the run's own stop first, then pending thresholds
+        mask_key = (treating, tuple(pending))
+        stop_masks = mask_cache.get(mask_key)
+        if stop_masks is None:
+            stop_masks = mask_cache[mask_key] = np.vstack([mask] + [threshold_masks[i] for i in pending])
+        stop_sizes = np.array([stop_above, *(stop.thresholds[i][2] for i in pending)], dtype=np.float64)
+        t_new, status = eng.advance(
+            state, rates, t, seg_end, crowding=crowding, stop_above=stop_sizes, stop_mask=stop_masks, rng=gen
+        )
         for d, p in pk.items():
             conc[d] = p.concentration(conc[d], infusion[d], t_new - t)
             if infusion[d] == 0.0 and conc[d] < 1e-12:
@@ -684,6 +714,16 @@ def simulate(
         sizes_at_detection=sizes_at_detection, final_sizes=sizes_dict(), attempts=attempts, seed=seed,
         _rows=recorder.rows, _totals=recorder.totals, _records=state.records(), _dosing=dosing_rows,
     )
+
+
+def _accepts_keyword(func: Callable, name: str) -> bool:
+    """Whether ``func`` takes the keyword ``name`` (by name or through ``**kwargs``)."""
+    try:
+        params = inspect.signature(func).parameters.values()
+    except (TypeError, ValueError):  # builtins without a signature: call the old way
+        return False
+    return any(p.name == name and p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD) or p.kind == p.VAR_KEYWORD
+               for p in params)
 
 
 def _num(value: Any) -> float:

@@ -45,7 +45,7 @@ class TumourPath:
 
 
 def integrate(rhs: Callable[[np.ndarray, float], np.ndarray], y0: np.ndarray, t0: float, t1: float, *,
-              rtol: float = 1e-7, atol: np.ndarray | float = 1e-9) -> np.ndarray:
+              rtol: float = 1e-6, atol: np.ndarray | float = 1e-9) -> np.ndarray:
     """State at ``t1`` of ``dy/dt = rhs(y, t)`` from ``y0`` at ``t0`` (LSODA via odeint)."""
     if t1 <= t0 or y0.size == 0:
         return y0.copy()

@@ -563,6 +563,8 @@ class TME:
         self._names = tuple(names)
         self._slot = {n: i for i, n in enumerate(names)}
         self._scale = np.array(scales, dtype=float)
+        # fractions (activated fibroblasts, M2 share) stay in [0, 1]
+        self._upper = np.array([1.0 if n in ("fibroblasts", "m2_fraction") else np.inf for n in names])
         self._model: Model | None = None
         self._step = math.inf if not active else self.min_step
         self._log: list[list[float]] = []
@@ -623,7 +625,7 @@ class TME:
         birth, death, switching = rates.birth, rates.death, rates.switching
         # rates frozen over the step are taken at the predicted mid-step state (second-order
         # splitting when the step lasts as announced by max_step)
-        state = np.maximum(state + 0.5 * self._step * self._deriv, 0.0)
+        state = np.clip(state + 0.5 * self._step * self._deriv, 0.0, self._upper)
         scale = self._protection(state, conc)
         if scale is not None:
             birth, death = self._scaled_rates(conc, scale)

@@ -75,9 +75,13 @@ class PseudonymKey:
         """The patient's pseudonym."""
         return PATIENT_PREFIX + self.digest("patient", _norm(identifier))[:_PATIENT_HEX].upper()
 
-    def sample(self, sample: str) -> str:
-        """A sample's (or barcode's) pseudonym."""
-        return SAMPLE_PREFIX + self.digest("sample", str(sample).strip())[:_SAMPLE_HEX].upper()
+    def sample(self, sample: str, patient: str | None = None) -> str:
+        """A sample's (or barcode's) pseudonym; with ``patient``, one qualified by the patient
+        (labs reuse names such as ``plasma1`` across patients)."""
+        text = str(sample).strip()
+        if patient is not None:
+            text = f"{patient}\x1f{text}"
+        return SAMPLE_PREFIX + self.digest("sample", text)[:_SAMPLE_HEX].upper()
 
     def date_offset(self, identifier: str) -> int:
         """The patient's date offset in days."""

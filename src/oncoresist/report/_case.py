@@ -50,12 +50,23 @@ def _sample_names(result) -> dict[str, str]:
             mapping[pid] = name
         for sid, day in loaded.ctdna.groupby("sample_id")["day"].first().items():
             mapping[str(sid)] = f"{name}-plasma-d{int(day)}"
+    if result.clonal is not None:
+        days = result.clonal["days"]
+        for i, sid in enumerate(_clonal_samples(result)):
+            mapping.setdefault(str(sid), f"{name}-clonal-d{days[sid]}" if sid in days else f"{name}-clonal{i}")
     if result.findings is not None:
         for source, sid in result.findings[["source", "sample_id"]].drop_duplicates().itertuples(index=False):
             if str(source).startswith("sequencing"):
                 index = str(source).split("]")[0].removeprefix("sequencing[")
                 mapping.setdefault(str(sid), f"{name}-seq{index}")
     return mapping
+
+
+def _clonal_samples(result) -> list[str]:
+    """The clonal input's samples, in time order (days when given, else file order)."""
+    samples = list(dict.fromkeys(result.clonal["fit"].clusters_frame()["sample_id"].astype(str)))
+    days = result.clonal["days"]
+    return sorted(samples, key=lambda s: (days.get(s, float("inf")), samples.index(s)))
 
 
 def _pseudonymise(frame: pd.DataFrame | None, mapping: dict[str, str]) -> pd.DataFrame | None:
@@ -168,7 +179,7 @@ def _ctdna_section(result, mapping) -> Section:
     return Section("ctdna", "ctDNA timeline", body)
 
 
-def _clones_section(result) -> Section:
+def _clones_section(result, mapping) -> Section:
     from oncoresist.clonal import pl as clonal_pl
 
     parts = []
@@ -177,11 +188,15 @@ def _clones_section(result) -> Section:
         tree = search.best
         lines = [f"cluster {c} &larr; parent {p}" for c, p in sorted(tree.parents.items())]
         parts.append("<h3>Clone tree from multi-sample deconvolution</h3><p>" + "<br>".join(lines) + "</p>")
-        times = result.clonal["days"] or None
+        # numeric times only, so that no input sample name reaches the figure
+        samples = _clonal_samples(result)
+        days = result.clonal["days"]
+        times = {s: float(days[s]) for s in samples} if days else {s: float(i) for i, s in enumerate(samples)}
         ax = clonal_pl.muller(fit, tree, times=times)
+        ax.set_xlabel("day" if days else "sample (time order)")
         parts.append(figure_html(ax.figure, "Muller plot of the deconvolved clones (PyClone-VI input, "
                                  "oncoresist.clonal), samples in time order.", alt="clonal Muller plot"))
-        parts.append(table_html(fit.clusters_frame()))
+        parts.append(table_html(_pseudonymise(fit.clusters_frame(), mapping)))
     else:
         parts.append(f'<p class="skipped">Multi-sample deconvolution skipped: '
                      f'{escape(result.skipped.get("clonal", ""))}.</p>')
@@ -286,7 +301,7 @@ def case_sections(result) -> list[Section]:
         _summary_section(result),
         _findings_section(result, mapping),
         _ctdna_section(result, mapping),
-        _clones_section(result),
+        _clones_section(result, mapping),
         _model_section(result),
         _forecast_section(result),
         _provenance_section(result),
@@ -317,7 +332,7 @@ def write_case_files(result, folder: Path) -> None:
         write_table(_pseudonymise(result.ctdna.events, mapping), folder / "ctdna_events.tsv")
         write_table(_pseudonymise(result.ctdna.kinetics, mapping), folder / "ctdna_kinetics.tsv")
     if result.clonal is not None:
-        write_table(result.clonal["fit"].clusters_frame(), folder / "clonal_clusters.tsv")
+        write_table(_pseudonymise(result.clonal["fit"].clusters_frame(), mapping), folder / "clonal_clusters.tsv")
         write_table(result.clonal["trees"].to_frame(), folder / "clonal_trees.tsv")
     if result.model is not None:
         write_table(result.model.to_frame(), folder / "model.tsv")
@@ -338,8 +353,8 @@ def write_case_files(result, folder: Path) -> None:
         summary["calibration"] = cal.info()
         summary["posterior"] = _records(cal.summary())
         post = cal.summary()[["parameter", "median", "ci_low", "ci_high"]].copy()
-        post.insert(0, "sample", case.pseudonym)
-        post["parameter"] = post["parameter"].str.replace(" ", "_")
+        # MultiQC keys rows by their first column: one row per patient and parameter
+        post.insert(0, "sample", [f"{case.pseudonym} | {p}" for p in post.pop("parameter")])
         multiqc_table(post, folder / "oncoresist_posterior_mqc.tsv", id="oncoresist_posterior",
                       section_name="oncoresist: calibrated parameters",
                       description=f"Posterior medians and 90% credible intervals ({case.pseudonym}).")
@@ -358,7 +373,7 @@ def write_case_files(result, folder: Path) -> None:
                       section_name="oncoresist: strategy forecast",
                       description="Time to progression (days; inf = beyond the horizon) with 90% "
                                   "credible intervals, per strategy.")
-        series = {name: dict(zip(block["day"], block["progression_free"], strict=True))
+        series = {f"{case.pseudonym} | {name}": dict(zip(block["day"], block["progression_free"], strict=True))
                   for name, block in survival.groupby("strategy", sort=False)}
         multiqc_linegraph(series, folder / "oncoresist_survival_mqc.yaml", id="oncoresist_survival",
                           section_name="oncoresist: progression-free fraction",

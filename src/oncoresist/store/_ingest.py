@@ -211,7 +211,7 @@ def _clonal(record: PreparedRecord, key: PseudonymKey) -> pd.DataFrame:
     frame = fit.clusters_frame().rename(columns={
         "cluster_id": "cluster", "cellular_prevalence": "ccf",
         "cellular_prevalence_std": "ccf_std", "size": "n_mutations"})
-    frame["sample"] = frame["sample_id"].map(lambda s: key.sample(str(s)))
+    frame["sample"] = frame["sample_id"].map(lambda s: key.sample(str(s), patient=record.patient))
     frame["patient"] = record.patient
     return conform(frame, "clonal_clusters")
 

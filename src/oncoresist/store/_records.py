@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import io
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -52,7 +51,6 @@ class PreparedRecord:
     patient: str
     disease: str
     consent: ConsentScope
-    tables: dict[str, pd.DataFrame]
     normals: pd.DataFrame | None
     normals_digest: str
     error_rate: float
@@ -103,18 +101,6 @@ def patient_digests(tables: dict[str, pd.DataFrame], extra: dict[str, str]) -> d
     return {p: d.hexdigest() for p, d in digests.items()}
 
 
-def frame_digest(frames: dict[str, pd.DataFrame], extra: str = "") -> str:
-    digest = hashlib.sha256(extra.encode())
-    for name in sorted(frames):
-        frame = frames[name]
-        ordered = frame.sort_values(list(frame.columns), na_position="first", kind="mergesort") \
-            if len(frame) else frame
-        buffer = io.StringIO()
-        ordered.to_csv(buffer, sep="\t", index=False, float_format="%.12g", lineterminator="\n")
-        digest.update(name.encode() + b"\n" + buffer.getvalue().encode())
-    return digest.hexdigest()
-
-
 def _stack(frames: list[pd.DataFrame], patients: list[str]) -> pd.DataFrame:
     kept = [(f, p) for f, p in zip(frames, patients, strict=True) if f is not None and len(f)]
     if not kept:
@@ -148,8 +134,8 @@ def prepare_batch(records: list[PatientRecord], key: PseudonymKey) -> Batch:
             body = record.normals.drop(columns=[c for c in ("_line", "patient_id", "sample_id")
                                                 if c in record.normals.columns])
             normals_digest = hashlib.sha256(body.to_csv(index=False).encode()).hexdigest()
-        prepared.append(PreparedRecord(patient, record.disease, record.consent, {},
-                                       record.normals, normals_digest, float(record.error_rate),
+        prepared.append(PreparedRecord(patient, record.disease, record.consent, record.normals,
+                                       normals_digest, float(record.error_rate),
                                        record.clonal_path, record.clonal_clusters,
                                        int(record.seed)))
     tables: dict[str, pd.DataFrame] = {}
@@ -171,16 +157,19 @@ def prepare_batch(records: list[PatientRecord], key: PseudonymKey) -> Batch:
         if missing:
             msg = f"the ctDNA table lacks {', '.join(missing)}"
             raise InputError(msg, field="ctdna")
-        names = {s: key.sample(str(s)) for s in obs["sample_id"].unique()}
-        obs["sample"] = obs["sample_id"].map(names)
+        # Sample names are pseudonymised within their patient: two patients' "plasma1" differ.
+        pairs = obs[["patient", "sample_id"]].astype(str).drop_duplicates()
+        names = {(p, s): key.sample(s, patient=p) for p, s in pairs.itertuples(index=False)}
+        obs["sample"] = [names[(p, str(s))] for p, s in zip(obs["patient"], obs["sample_id"],
+                                                            strict=True)]
     tables["observations"] = conform(obs, "observations")
 
     tables["imaging"] = conform(_stack([r.imaging for r in records], ids), "imaging")
 
     tumour = _stack([r.tumour for r in records], ids)
     if len(tumour):
-        names = {s: key.sample(str(s)) for s in tumour["sample"].unique()}
-        tumour["sample"] = tumour["sample"].map(names)
+        tumour["sample"] = [key.sample(str(s), patient=p)
+                            for p, s in zip(tumour["patient"], tumour["sample"], strict=True)]
     tables["tumour_alterations"] = conform(tumour, "tumour_alterations")
     tables["forecast_summaries"] = conform(_stack([r.forecasts for r in records], ids),
                                            "forecast_summaries")

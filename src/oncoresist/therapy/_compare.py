@@ -22,7 +22,7 @@ from oncoresist._core.provenance import Provenance
 from oncoresist._core.rng import spawn_seed_sequences
 from oncoresist.evolve import Model, StopRules, simulate
 from oncoresist.therapy._monitoring import Monitoring, ProgressionRule
-from oncoresist.therapy._outcomes import patient_row
+from oncoresist.therapy._outcomes import EMERGENCE_EVENT, patient_row
 from oncoresist.therapy._strategies import Controller, Strategy, as_strategy
 
 
@@ -50,9 +50,15 @@ def _resistant(model: Any, settings: Settings) -> tuple[str, ...]:
     return tuple(t for t in model.type_names if t not in initial)
 
 
-def _simulate_one(model: Any, ctrl: Controller, settings: Settings, rng: np.random.Generator) -> Any:
+def _simulate_one(model: Any, ctrl: Controller, settings: Settings, rng: np.random.Generator,
+                  resistant: Sequence[str] = ()) -> Any:
+    thresholds = tuple(settings.stop.thresholds)
+    if resistant:
+        # resistance emergence as a simulator event, at the step it happens (not at record times)
+        thresholds = (*thresholds, (EMERGENCE_EVENT, tuple(resistant), float(settings.emergence_size)))
     stop = dataclasses.replace(settings.stop, progression_size=None, progression_types=None,
-                               stop_at_detection=False, progression_rule=ctrl.progression_rule)
+                               stop_at_detection=False, progression_rule=ctrl.progression_rule,
+                               thresholds=thresholds)
     if hasattr(model, "simulate_controlled"):  # deterministic models of this package (Zhang 2017)
         return model.simulate_controlled(ctrl, stop=stop, decision_interval=settings.decision_interval,
                                          record_interval=settings.record_interval)
@@ -74,7 +80,7 @@ def _run_patients(model: Any, strategies: Mapping[str, Strategy], settings: Sett
             # identical measurement noise draws in the same order
             ctrl = Controller(strategy, settings.monitoring, settings.progression, resistant,
                               np.random.default_rng(monitor_seed), max_burden=settings.max_burden)
-            result = _simulate_one(model, ctrl, settings, np.random.default_rng(sim_seed))
+            result = _simulate_one(model, ctrl, settings, np.random.default_rng(sim_seed), resistant)
             row = patient_row(result, ctrl, strategy=name, patient=patient, drugs=drugs, resistant=resistant,
                               emergence_size=settings.emergence_size, prices=settings.prices)
             if row["eradicated"] and math.isfinite(settings.stop.time_limit):

@@ -33,8 +33,21 @@ def cumulative_dose(dosing: pd.DataFrame, end: float, drugs: Sequence[str]) -> d
     return out
 
 
+# name of the simulator threshold event (StopRules.thresholds) that marks resistance emergence
+EMERGENCE_EVENT = "resistance_emergence"
+
+
 def emergence_time(totals: pd.DataFrame, types: Sequence[str], size: float, start: float) -> float:
-    """First record time (after ``start``, as treatment time) when ``types`` total at least ``size``."""
+    """First record time (after ``start``, as treatment time) when ``types`` total at least ``size``.
+
+    The fallback for results without the simulator's emergence event (see :func:`patient_row`).
+
+    Examples
+    --------
+    >>> tot = pd.DataFrame({"time": [0.0, 30.0, 60.0], "R": [0.0, 5e5, 2e6]})
+    >>> emergence_time(tot, ["R"], 1e6, 0.0)
+    60.0
+    """
     cols = [t for t in types if t in totals.columns]
     if not cols or len(totals) == 0:
         return math.nan
@@ -66,6 +79,14 @@ def dominant_origin(result: Any, types: Sequence[str], start: float) -> tuple[st
     return str(row["type"]), born - start, f"from {parent_type}"
 
 
+def _emergence(result: Any, resistant: Sequence[str], size: float, start: float) -> float:
+    # the simulator's threshold event: the step at which the resistant types reached the size
+    # (the event time for exact and deterministic engines); before treatment start counts as 0
+    if EMERGENCE_EVENT in result.events:
+        return max(0.0, float(result.events[EMERGENCE_EVENT]) - start)
+    return emergence_time(result.totals, resistant, size, start)
+
+
 def patient_row(result: Any, ctrl: Controller, *, strategy: str, patient: int, drugs: Sequence[str],
                 resistant: Sequence[str], emergence_size: float,
                 prices: Mapping[str, float] | None) -> dict[str, Any]:
@@ -88,7 +109,7 @@ def patient_row(result: Any, ctrl: Controller, *, strategy: str, patient: int, d
         "lines_used": state.line + 1,
         "switches": len(state.switches),
         "scans": len(state.scans),
-        "t_emergence": emergence_time(result.totals, resistant, emergence_size, start),
+        "t_emergence": _emergence(result, resistant, emergence_size, start),
         "resistant_at_start": (float(sum(result.sizes_at_detection.get(t, 0) for t in resistant))
                                if result.sizes_at_detection else math.nan),
     }

@@ -17,7 +17,7 @@ Deterministic: integrated with LSODA between decision times (the drug is constan
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,7 +26,7 @@ import pandas as pd
 from scipy.integrate import solve_ivp
 
 from oncoresist._core.exceptions import InputError
-from oncoresist.evolve import Dosing, HistoryEntry, Observation, StopRules
+from oncoresist.evolve import Dosing, HistoryEntry, Model, Observation, Rates, StopRules
 
 TYPES = ("T+", "TP", "T-")
 
@@ -36,6 +36,16 @@ ZHANG_GROWTH = (2.7726e-3, 3.4657e-3, 6.6542e-3)
 # the public MATLAB code of Cunningham et al. (Moffitt; same model and growth rates). Zhang et al.
 # report patient-specific matrices that could not be verified here; override with `competition`.
 ZHANG_COMPETITION = ((1.0, 0.7, 0.8), (0.4, 1.0, 0.6), (0.5, 2.0, 1.0))
+
+
+def _crossing(mask: np.ndarray, size: float) -> Any:
+    """A solve_ivp event: the cells of ``mask`` rise through ``size`` (recorded, not terminal)."""
+
+    def hit(_t: float, y: np.ndarray) -> float:
+        return float(y[mask].sum() - size)
+
+    hit.direction = 1
+    return hit
 
 
 @dataclass
@@ -143,6 +153,47 @@ class Zhang2017:
         a = np.asarray(self.competition)
         return np.asarray(self.growth) * x * (1.0 - a @ x / k)
 
+    def per_capita(self, x: np.ndarray, level: float) -> np.ndarray:
+        """Net growth per cell, r_i (1 - sum_j a_ij x_j / K_i), at dose level ``level``."""
+        lam = min(max(level, 0.0), 1.0)
+        k_tp = self.k_tp + (self.k_tp_drug - self.k_tp) * lam
+        per = self.t_plus_per_tp + (self.t_plus_per_tp_drug - self.t_plus_per_tp) * lam
+        k = np.array([max(per * x[1], 1e-9), k_tp, self.k_tminus])
+        return np.asarray(self.growth) * (1.0 - np.asarray(self.competition) @ x / k)
+
+    def as_evolve(self, *, max_step: float = 1.0) -> tuple[Model, ZhangCapacities]:
+        """The same model on :mod:`oncoresist.evolve`: a :class:`~oncoresist.evolve.Model` and
+        the coupling that imposes the state- and drug-dependent capacities.
+
+        Each type gets birth r_i and no death; the coupling sets, at the start of every step of
+        at most ``max_step`` days, birth = max(g_i, 0) and death = max(-g_i, 0) with
+        g_i = r_i (1 - sum_j a_ij x_j / K_i(x, c)), so the mean (``engine="ode"``) follows
+        Zhang et al.'s equations with the capacities frozen over each step (first-order error
+        in ``max_step``). Initial cells must be whole numbers there (``initial_cells``).
+
+        Examples
+        --------
+        >>> from oncoresist.evolve import StopRules, constant, simulate
+        >>> z = Zhang2017(initial_cells=(5000, 3000, 10))
+        >>> model, coupling = z.as_evolve()
+        >>> r = simulate(model, constant({"abiraterone": 1.0}), engine="ode", coupling=coupling,
+        ...              stop=StopRules(time_limit=30.0))
+        >>> r.final_sizes["TP"] < 3000
+        True
+        """
+        from oncoresist.evolve import CellType, Drug
+
+        initial = {}
+        for name, value in zip(TYPES, self._x0, strict=True):
+            if value != int(value):
+                msg = (f"the evolve form needs whole initial cell numbers; {name} has {value:g}: "
+                       "give initial_cells")
+                raise InputError(msg, field="initial_cells")
+            initial[name] = int(value)
+        model = Model(types=tuple(CellType(name, r, 0.0) for name, r in zip(TYPES, self.growth, strict=True)),
+                      drugs=(Drug(self.drug),), initial=initial, name=self.name)
+        return model, ZhangCapacities(self, max_step=max_step)
+
     def simulate_controlled(self, strategy: Any, *, stop: StopRules, decision_interval: float = 28.0,
                             record_interval: float | None = None) -> _Run:
         """Run the model under a strategy (a callable ``Observation -> Dosing``) from t = 0."""
@@ -153,10 +204,18 @@ class Zhang2017:
             msg = "the Zhang 2017 model needs a finite stop.time_limit"
             raise InputError(msg, field="stop.time_limit")
         record = record_interval or decision_interval
+        thresholds = []
+        for name, types, size in stop.thresholds:
+            mask = np.array([k in types for k in TYPES])
+            if not mask.any():
+                msg = f"threshold {name!r} names none of the model's types ({', '.join(TYPES)})"
+                raise InputError(msg, field=f"thresholds.{name}")
+            thresholds.append((name, mask, size))
+        events0 = {name: 0.0 for name, mask, size in thresholds if x[mask].sum() >= size}
         rows = [[0.0, *x.tolist()]]
         dosing_rows: list[tuple] = []
         history: list[HistoryEntry] = []
-        events = {"treatment_start": 0.0}
+        events = {"treatment_start": 0.0, **events0}
         outcome = "time_limit"
         start_sizes = dict(zip(TYPES, x.tolist(), strict=True))
         while True:
@@ -179,8 +238,13 @@ class Zhang2017:
             wait = min(wait, decision_interval, horizon - t)
             t_end = t + wait
             grid = np.arange(t, t_end, record)[1:]
+            watch = [(name, mask, size) for name, mask, size in thresholds if name not in events]
             sol = solve_ivp(lambda _s, y, lv=level: self.rhs(y, lv), (t, t_end), x, method="LSODA",
-                            t_eval=np.append(grid, t_end), rtol=1e-8, atol=1e-8)
+                            t_eval=np.append(grid, t_end), rtol=1e-8, atol=1e-8,
+                            events=[_crossing(mask, size) for _, mask, size in watch] or None)
+            for (name, _, _), hits in zip(watch, sol.t_events or [], strict=True):
+                if len(hits):
+                    events[name] = float(hits[0])
             if not sol.success:  # pragma: no cover - LSODA on this smooth system
                 msg = f"the ODE solver failed at t = {t:g}: {sol.message}"
                 raise InputError(msg, field="model")
@@ -192,3 +256,27 @@ class Zhang2017:
         return _Run(outcome=outcome, events=events, sizes_at_detection=start_sizes,
                     final_sizes=dict(zip(TYPES, x.tolist(), strict=True)), totals=totals.reset_index(drop=True),
                     dosing=pd.DataFrame(dosing_rows, columns=["time", "drug", "level", "bolus"]))
+
+
+class ZhangCapacities:
+    """Coupling for :mod:`oncoresist.evolve`: Zhang et al.'s capacities, which depend on the
+    TP cells present and on abiraterone, imposed through ``modify_rates`` (see
+    :meth:`Zhang2017.as_evolve`). No external state of its own."""
+
+    def __init__(self, model: Zhang2017, *, max_step: float = 1.0):
+        if not max_step > 0:
+            msg = f"max_step must be > 0; got {max_step!r}"
+            raise InputError(msg, field="max_step")
+        self.model = model
+        self.max_step = float(max_step)
+
+    def initial_state(self, model: Any) -> np.ndarray:
+        return np.zeros(0)
+
+    def modify_rates(self, rates: Rates, state: np.ndarray, *, sizes: np.ndarray, t: float,
+                     concentrations: Mapping[str, float]) -> Rates:
+        g = self.model.per_capita(np.asarray(sizes, dtype=float), float(concentrations.get(self.model.drug, 0.0)))
+        return rates.replace(birth=np.maximum(g, 0.0), death=np.maximum(-g, 0.0))
+
+    def advance(self, state: np.ndarray, **_: Any) -> np.ndarray:
+        return state

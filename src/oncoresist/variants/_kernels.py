@@ -75,12 +75,33 @@ def scan_records(buf, tag, index, n_fields, width, transcript, known, use_known)
     line = 0
     yes = np.array([89, 69, 83], np.uint8)  # b"YES"
     while pos < len(buf) and line < n:
+        # one pass over the line: where it ends and where the columns used start and end
+        col = 0
+        cstart = pos
+        alt_s = alt_e = info_s = info_e = fmt_s = -1
         end = pos
         while end < len(buf) and buf[end] != 10:
+            if buf[end] == 9:
+                if col == 4:
+                    alt_s, alt_e = cstart, end
+                elif col == 7:
+                    info_s, info_e = cstart, end
+                elif col == 8:
+                    fmt_s = cstart
+                col += 1
+                cstart = end + 1
             end += 1
         stop = end
         if stop > pos and buf[stop - 1] == 13:
             stop -= 1
+        # the last column ends before the line end (and its carriage return)
+        if col == 4:
+            alt_s, alt_e = cstart, stop
+        elif col == 7:
+            info_s, info_e = cstart, stop
+        elif col == 8:
+            fmt_s = cstart
+        col += 1
         out[line, 0] = pos
         out[line, 1] = stop
         if stop == pos:
@@ -88,19 +109,6 @@ def scan_records(buf, tag, index, n_fields, width, transcript, known, use_known)
             pos = end + 1
             line += 1
             continue
-        col = 0
-        cstart = pos
-        alt_s = alt_e = info_s = info_e = fmt_s = -1
-        for i in range(pos, stop + 1):
-            if i == stop or buf[i] == 9:
-                if col == 4:
-                    alt_s, alt_e = cstart, i
-                elif col == 7:
-                    info_s, info_e = cstart, i
-                elif col == 8:
-                    fmt_s = cstart
-                col += 1
-                cstart = i + 1
         out[line, 11] = fmt_s
         if col < width:
             out[line, 2] = SHORT

@@ -280,6 +280,49 @@ def alterations_from_texts(
     )
 
 
+def alterations_from_frame(frame: pd.DataFrame) -> SampleAlterations:
+    """Sample alterations from a table with an ``alteration`` column.
+
+    Optional columns: ``gene`` (for texts that do not name it), ``sample_id`` (default
+    ``sample``), ``vaf``, ``copy_number`` and ``haplotype`` (phase label).
+
+    Parameters
+    ----------
+    frame
+        One row per alteration found in a sample.
+
+    Returns
+    -------
+    SampleAlterations
+        Texts that cannot be parsed are listed in ``problems`` (``line`` is the 1-based row).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> table = pd.DataFrame({"gene": ["EGFR", "KRAS"], "alteration": ["T790M", "G12D"]})
+    >>> alterations_from_frame(table).to_frame()["alteration"].tolist()
+    ['EGFR p.T790M', 'KRAS p.G12D']
+    """
+    if "alteration" not in frame.columns:
+        msg = "an alteration table needs an 'alteration' column (and optionally 'gene', 'sample_id')"
+        raise InputError(msg, field="alterations")
+    builder = RowBuilder()
+    samples: dict[str, None] = {}
+    for position, row in enumerate(frame.to_dict("records"), start=1):
+        sample = str(row.get("sample_id") or "sample")
+        samples.setdefault(sample)
+        gene = row.get("gene") or None
+        parsed, reason = parse_cached(gene, str(row["alteration"]))
+        if parsed is None:
+            builder.problem(position, reason or "cannot be parsed", str(row["alteration"]))
+            continue
+        builder.add(sample, parsed, line=position, text=str(row["alteration"]),
+                    vaf=row.get("vaf"), copy_number=row.get("copy_number"),
+                    haplotype=row.get("haplotype") or None)
+    return SampleAlterations(builder.frame(), tuple(builder.problems), "table", None,
+                             tuple(samples), builder.skipped)
+
+
 # ------------------------------------------------------------------------- format detection
 
 

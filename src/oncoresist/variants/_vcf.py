@@ -21,7 +21,9 @@ kernel with.
 
 from __future__ import annotations
 
+import contextlib
 import math
+import os
 import re
 from collections.abc import Collection
 from dataclasses import dataclass
@@ -317,6 +319,19 @@ def _fnv1a(data: bytes) -> int:
         h ^= byte
         h = (h * 1099511628211) & 0xFFFFFFFFFFFFFFFF
     return h
+
+
+class _Window:
+    """Part of a memory-mapped file, sliced like bytes with positions relative to its start."""
+
+    __slots__ = ("offset", "source")
+
+    def __init__(self, source, offset: int) -> None:
+        self.source = source
+        self.offset = offset
+
+    def __getitem__(self, span: slice) -> bytes:
+        return self.source[span.start + self.offset:span.stop + self.offset]
 
 
 class _Reader:
@@ -632,14 +647,47 @@ class _Reader:
             tuple(self.samples) or (self.path.name.split(".")[0],), self.builder.skipped,
         )
 
-    def _body_chunks(self, size: int = 1 << 26):
-        """The records as bytes, in blocks that end at a line end (the last may not)."""
-        import gzip
+    #: Bytes per block of records (x4 for a memory-mapped plain file); tests make it small.
+    chunk_bytes = 1 << 26
 
+    def _body_chunks(self):
+        """The records as ``(data, buf)`` blocks that end at a line end (the last may not).
+
+        ``data[a:b]`` gives bytes and ``buf`` is the same block as a uint8 array. A plain file
+        is memory-mapped (no copy of the records); a gzip/bgzip one is decompressed in blocks.
+        """
+        import gzip
+        import mmap
+
+        size = self.chunk_bytes
         with open(self.path, "rb") as raw:
             packed = raw.read(2) == b"\x1f\x8b"
-        opener = gzip.open if packed else open
-        with opener(self.path, "rb") as handle:
+        if not packed:
+            with open(self.path, "rb") as raw:
+                for _ in range(self.header_lines):
+                    raw.readline()
+                start = raw.tell()
+                total = os.fstat(raw.fileno()).st_size
+                if total <= start:
+                    return
+                mapped = mmap.mmap(raw.fileno(), 0, access=mmap.ACCESS_READ)
+            size *= 4  # mapped blocks cost no copy: fewer, larger ones repeat less work
+            buf = None
+            try:
+                while start < total:
+                    stop = min(start + size, total)
+                    if stop < total:
+                        cut = mapped.rfind(b"\n", start, stop)
+                        stop = cut + 1 if cut >= start else mapped.find(b"\n", stop) + 1 or total
+                    buf = np.frombuffer(mapped, dtype=np.uint8, count=stop - start, offset=start)
+                    yield _Window(mapped, start), buf
+                    start = stop
+            finally:
+                del buf
+                with contextlib.suppress(BufferError):  # still viewed: closed when released
+                    mapped.close()
+            return
+        with gzip.open(self.path, "rb") as handle:
             for _ in range(self.header_lines):
                 handle.readline()
             rest = b""
@@ -652,10 +700,11 @@ class _Reader:
                 if cut < 0:
                     rest = data
                     continue
-                yield data[: cut + 1]
+                chunk = data[: cut + 1]
+                yield chunk, np.frombuffer(chunk, dtype=np.uint8)
                 rest = data[cut + 1 :]
             if rest:
-                yield rest
+                yield rest, np.frombuffer(rest, dtype=np.uint8)
 
     def run_fast(self) -> SampleAlterations:
         """Scan the records as bytes with the kernels; Python sees each distinct change once."""
@@ -672,8 +721,7 @@ class _Reader:
         width = 8 + (1 + len(self.samples) if self.samples else 0)
         base = self.header_lines
         try:
-            for data in self._body_chunks():
-                buf = np.frombuffer(data, dtype=np.uint8)
+            for data, buf in self._body_chunks():
                 out, keys = scan_records(buf, tag, index, lay.width, width, transcript, known,
                                          self.genes is not None)
                 self._consume(data, buf, out, keys, base, width)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from oncoresist.evolve._kernels import KIND_COMPARTMENT, KIND_ROOT
+from oncoresist.evolve._kernels import KIND_COMPARTMENT, KIND_ROOT, type_totals
 
 _FIELDS = ("size", "ctype", "parent", "lineage", "born", "kind")
 
@@ -12,6 +12,9 @@ _FIELDS = ("size", "ctype", "parent", "lineage", "born", "kind")
 def stop_criteria(stop_above, stop_mask) -> tuple[np.ndarray, np.ndarray]:
     """Stopping criteria as the kernels take them: sizes (one per criterion, capped to fit int64
     comparisons) and a criteria x types boolean mask. One size with a 1-d mask is one criterion."""
+    if (type(stop_above) is np.ndarray and type(stop_mask) is np.ndarray and stop_mask.ndim == 2
+            and stop_mask.dtype == np.bool_ and stop_above.dtype == np.float64):
+        return np.minimum(stop_above, 9.2e18), stop_mask  # already in kernel form (the simulation loop)
     sizes = np.minimum(np.atleast_1d(np.asarray(stop_above, dtype=np.float64)), 9.2e18)
     masks = np.atleast_2d(np.asarray(stop_mask, dtype=np.bool_))
     return np.ascontiguousarray(sizes), np.ascontiguousarray(masks)
@@ -84,9 +87,22 @@ class CloneState:
         self.n = n
 
     def type_sizes(self) -> np.ndarray:
-        out = np.zeros(self.ntypes, dtype=np.int64)
-        np.add.at(out, self.ctype[: self.n], self.size[: self.n])
-        return out
+        return type_totals(self.size, self.ctype, self.n, self.ntypes)
+
+    def queues(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Scratch arrays of the hybrid kernel's work queue, reused between calls."""
+        q = getattr(self, "_queues", None)
+        if q is None or q[0].shape[0] != self.queue_capacity:
+            qlen = self.queue_capacity
+            q = (np.empty(qlen, dtype=np.int64), np.empty(qlen, dtype=np.int64), np.empty(qlen, dtype=np.float64))
+            self._queues = q
+        return q
+
+    def alive_rows(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """clone_id, parent_id, type, size of the clones with cells (new arrays)."""
+        n = self.n
+        alive = np.flatnonzero(self.size[:n] > 0)
+        return alive, self.parent[alive], self.ctype[alive], self.size[alive]
 
     def records(self) -> dict[str, np.ndarray]:
         n = self.n

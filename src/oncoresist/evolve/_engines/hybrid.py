@@ -47,11 +47,12 @@ class HybridEngine:
         stop, masks = stop_criteria(stop_above, stop_mask)
         while True:
             saved_rng = rng.bit_generator.state
-            saved = state.snapshot()
-            qlen = state.queue_capacity
-            qc = np.empty(qlen, dtype=np.int64)
-            qn = np.empty(qlen, dtype=np.int64)
-            qt = np.empty(qlen, dtype=np.float64)
+            # the kernel only appends records past n and changes sizes and compartment links of
+            # the existing ones: that is all a redo needs back
+            n0 = state.n
+            saved_size = state.size[:n0].copy()
+            saved_comp = state.comp[:n0].copy()
+            qc, qn, qt = state.queues()
             n, t_new, status = hybrid_advance(
                 state.size, state.ctype, state.parent, state.lineage, state.born, state.kind, state.comp,
                 state.n, float(t), float(t_end), rates.birth, rates.death, rates.mutation, rates.switching,
@@ -59,7 +60,9 @@ class HybridEngine:
             )
             if status == STATUS_OVERFLOW:
                 # a burst of arrivals overran the arrays: redo the call from the same state
-                state.restore(saved)
+                state.size[:n0] = saved_size
+                state.comp[:n0] = saved_comp
+                state.n = n0
                 rng.bit_generator.state = saved_rng
                 state.grow()
                 continue
