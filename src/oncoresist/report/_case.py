@@ -179,6 +179,18 @@ def _ctdna_section(result, mapping) -> Section:
     return Section("ctdna", "ctDNA timeline", body)
 
 
+def _cluster_label(mutations: list[str]) -> str:
+    """Short description of a cluster: its named (gene-level) mutations and how many others."""
+    named = sorted(m for m in mutations if ":p." in m or ":c." in m)
+    others = len(mutations) - len(named)
+    text = ", ".join(m.replace(":", " ") for m in named[:4])
+    if len(named) > 4:
+        others += len(named) - 4
+    if others:
+        text = f"{text} + {others} other mutation(s)" if text else f"{others} mutation(s)"
+    return text
+
+
 def _clones_section(result, mapping) -> Section:
     from oncoresist.clonal import pl as clonal_pl
 
@@ -186,8 +198,17 @@ def _clones_section(result, mapping) -> Section:
     if result.clonal is not None:
         fit, search = result.clonal["fit"], result.clonal["trees"]
         tree = search.best
-        lines = [f"cluster {c} &larr; parent {p}" for c, p in sorted(tree.parents.items())]
-        parts.append("<h3>Clone tree from multi-sample deconvolution</h3><p>" + "<br>".join(lines) + "</p>")
+        members = fit.mutations_frame().drop_duplicates("mutation_id").groupby("cluster_id")["mutation_id"]
+        labels = {int(c): _cluster_label(list(ids)) for c, ids in members}
+
+        def node(c: int) -> str:
+            return "germline" if c < 0 else f"cluster {c} ({escape(labels.get(c, ''))})"
+
+        lines = [f"{node(c)} &larr; {node(p)}" for c, p in sorted(tree.parents.items())]
+        state = "consistent with the sum rule in every sample" if tree.consistent else \
+            "least-violating tree: no tree satisfies the sum rule in every sample"
+        parts.append(f"<h3>Clone tree from multi-sample deconvolution</h3><p>Best of {len(search.trees)} "
+                     f"tree(s), {state}.<br>" + "<br>".join(lines) + "</p>")
         # numeric times only, so that no input sample name reaches the figure
         samples = _clonal_samples(result)
         days = result.clonal["days"]

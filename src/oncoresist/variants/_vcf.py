@@ -14,9 +14,9 @@ structural and copy-number records, one set of alterations per sample.
   VAF from ``AF`` or ``AD``, depth from ``DP`` or the sum of ``AD``, and a phase label from
   ``PS`` (phased genotypes) or GATK's ``PID``/``PGT``.
 
-Files without structural records are scanned as bytes by a numba kernel (below); the
-record-by-record cyvcf2 path is used for the others and is the reference the tests compare the
-kernel with.
+Files without structural records are scanned as bytes by the numba kernels of ``_kernels.py``
+(see ``_Reader.run_fast``); the record-by-record cyvcf2 path is used for the others and is the
+reference the tests compare the kernels with.
 """
 
 from __future__ import annotations
@@ -303,12 +303,14 @@ def samples_from_text(format_text: str, sample_texts: list[str]) -> list[SampleD
 
 # ------------------------------------------------------------------------- columnar fast path
 #
-# For SNV/indel files (no structural records), the records are scanned as bytes by a numba
-# kernel: per line it finds the annotation field, chooses the entry (requested transcript, else
-# CANONICAL=YES / MANE, else the first), and tests the entry's gene against the wanted genes by a
-# 64-bit FNV-1a hash (a hash hit is checked again in Python, so collisions cannot add rows).
-# Python then sees only the kept lines, and multi-allelic lines go through the record-by-record
-# logic. ``read_vcf(..., fast=False)`` is the reference the tests compare it with.
+# For SNV/indel files (no structural records), the records are scanned as bytes by the kernels
+# of ``_kernels.py``: per line the annotation entry is chosen (requested transcript, else
+# CANONICAL=YES / MANE, else the first) and its gene tested against the wanted genes by a 64-bit
+# FNV-1a hash (a hash hit is checked again in Python, so collisions cannot add rows). Python
+# interprets each distinct (gene, change) once; the sample columns of the lines that give rows
+# are decoded by a kernel and the rows built column-wise. Multi-allelic, short and unusual lines
+# go through the record-by-record logic. ``read_vcf(..., fast=False)`` is the reference the
+# tests compare it with.
 
 
 
