@@ -96,10 +96,7 @@ def annotate(
     True
     """
     from oncoresist.kb import load_kb
-    from oncoresist.variants import read_alterations
-
-    # the vocabulary layer's constructors of in-memory tables (not yet in variants.__all__)
-    from oncoresist.variants._readers import alterations_from_frame, alterations_from_texts
+    from oncoresist.variants import alterations_from_frame, alterations_from_texts, read_alterations
 
     base = load_kb(kb_extra)
     context = resolve_context(base, therapy, history, disease)

@@ -19,7 +19,8 @@ import numpy as np
 import pandas as pd
 
 from oncoresist._core import write_table
-from oncoresist.case._schema import PARAMETERS
+from oncoresist._core import InputError
+from oncoresist.case._schema import PARAMETERS, Mutation
 
 SENSITIVE = "sensitive"
 _RESISTANT_EFFECTS = ("resistance",)
@@ -43,6 +44,12 @@ class TumourModel:
         Boolean array ``(len(types), len(drugs))``: the drug kills the compartment.
     evidence
         ``(type, drug) -> "rule ids"`` that decided a compartment's resistance.
+    feed
+        Per compartment, the probability per division that a daughter of the parent
+        compartment acquires this compartment's resistance alteration (0 for ``sensitive``;
+        empty: no mutation).
+    birth_rate
+        Division rate ``b`` (/day) of every compartment: mutational flux is ``b u x_parent``.
     """
 
     types: tuple[str, ...]
@@ -51,6 +58,15 @@ class TumourModel:
     drugs: tuple[str, ...]
     killed: np.ndarray = field(repr=False)
     evidence: Mapping[tuple[str, str], str] = field(default_factory=dict, repr=False)
+    feed: tuple[float, ...] = ()
+    birth_rate: float = 0.14
+
+    @property
+    def inflow(self) -> np.ndarray:
+        """Per-cell rate ``b u_k`` at which compartment ``k - 1`` makes compartment-``k`` cells (/day)."""
+        if not self.feed:
+            return np.zeros(len(self.types))
+        return self.birth_rate * np.asarray(self.feed, dtype=float)
 
     @property
     def parameter_names(self) -> tuple[str, ...]:
@@ -82,6 +98,7 @@ class TumourModel:
                 "alterations": "; ".join(carried),
                 "killed_by": "; ".join(d for j, d in enumerate(self.drugs) if self.killed[i, j]) or "(none)",
                 "resistant_to": "; ".join(d for j, d in enumerate(self.drugs) if not self.killed[i, j]) or "(none)",
+                "mutation_per_division": float(self.feed[i]) if self.feed else 0.0,
                 "evidence": "; ".join(
                     f"{d}: {self.evidence[(name, d)]}" for d in self.drugs if (name, d) in self.evidence
                 ),
@@ -106,6 +123,7 @@ def build_model(
     history: Sequence[Sequence[str]] = (),
     disease: str | None = None,
     targets: Mapping[str, Sequence[str]] | None = None,
+    mutation: Mutation | None = None,
 ) -> TumourModel:
     """Build the compartment model of a tumour from its alterations and the knowledge base.
 
@@ -153,5 +171,29 @@ def build_model(
             killed[i, j] = acts and not rules
             if rules:
                 evidence[(name, drug)] = ", ".join(rules)
+    mutation = mutation or Mutation()
+    sites = _sites_by_alteration(mutation.sites, order)
+    feed = (0.0, *(mutation.rate * sites.get(a, 1) for a in order))
     return TumourModel(types=types, truncal=truncal, resistance=tuple(order), drugs=drugs,
-                       killed=killed, evidence=evidence)
+                       killed=killed, evidence=evidence, feed=feed, birth_rate=mutation.birth_rate)
+
+
+def _sites_by_alteration(sites: Mapping[str, int], resistance: Sequence[str]) -> dict[str, int]:
+    """``mutation.sites`` keyed by canonical alteration text (``EGFR C797S`` -> ``EGFR p.C797S``)."""
+    from oncoresist.variants import parse_alteration
+
+    out = {}
+    for key, value in sites.items():
+        gene, _, rest = key.strip().partition(" ")
+        try:
+            name = str(parse_alteration(gene, rest)) if rest else key
+        except Exception:  # noqa: BLE001 - any parser failure is reported the same way below
+            name = key
+        if name not in resistance:
+            msg = (
+                f"mutation.sites: {key!r} is not a resistance alteration of this tumour's model; "
+                f"its resistance alterations are {list(resistance) or 'none'}"
+            )
+            raise InputError(msg, field="mutation.sites")
+        out[name] = int(value)
+    return out

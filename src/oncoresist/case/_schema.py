@@ -226,6 +226,36 @@ class Forecast(_Strict):
     drug_cost_per_day: dict[str, float] = Field(default_factory=dict)
 
 
+class Mutation(_Strict):
+    """De novo resistance by mutation during therapy (per division, after Bozic et al. 2013)."""
+
+    rate: float = Field(default=1e-9, ge=0, le=1e-3)
+    birth_rate: float = Field(default=0.14, gt=0, le=5)
+    sites: dict[str, int] = Field(default_factory=dict)
+    unknown_sites: Prior = Prior(
+        distribution="loguniform", low=1.0, high=50.0,
+        source="Bozic et al. 2013 eLife doi:10.7554/eLife.00747 (one cross-resistance mutation "
+               "up to ~50 resistance mutations per targeted agent)",
+    )
+
+    @field_validator("sites")
+    @classmethod
+    def _non_negative(cls, value: dict[str, int]) -> dict[str, int]:
+        bad = {k: v for k, v in value.items() if v < 0}
+        if bad:
+            msg = f"numbers of resistance-conferring sites must be >= 0; got {bad}"
+            raise ValueError(msg)
+        return value
+
+    @field_validator("unknown_sites")
+    @classmethod
+    def _positive_prior(cls, value: Prior) -> Prior:
+        if value.low < 0:
+            msg = f"the unknown-resistance sites prior must not go below 0; got low={value.low}"
+            raise ValueError(msg)
+        return value
+
+
 class Case(_Strict):
     """A patient case file (``case.yaml``)."""
 
@@ -242,6 +272,7 @@ class Case(_Strict):
     strategies: Annotated[list[StrategySpec], Field(min_length=1)]
     calibration: Calibration = Calibration()
     forecast: Forecast = Forecast()
+    mutation: Mutation = Mutation()
 
     @field_validator("pseudonym")
     @classmethod

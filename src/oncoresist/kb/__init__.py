@@ -21,7 +21,7 @@ from typing import Any
 from oncoresist.kb import _disease
 from oncoresist.kb._build import COMPILED_DIR, COMPILED_FILE, BuildResult, compile_kb
 from oncoresist.kb._drugs import Drug
-from oncoresist.kb._pathways import Derivation
+from oncoresist.kb._pathways import Derivation, PathwayGraph
 from oncoresist.kb._query import KnowledgeBase, add_extra, read_compiled
 from oncoresist.kb._rules import ResistanceRule, RuleSet
 
@@ -30,6 +30,7 @@ __all__ = [
     "Derivation",
     "Drug",
     "KnowledgeBase",
+    "PathwayGraph",
     "ResistanceRule",
     "RuleSet",
     "build_kb",

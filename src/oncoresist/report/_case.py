@@ -191,6 +191,29 @@ def _cluster_label(mutations: list[str]) -> str:
     return text
 
 
+def _sum_rule_sizes(clusters: pd.DataFrame, parents: dict, times: dict) -> pd.DataFrame:
+    """Cluster CCFs per time, children scaled down to their parent where they exceed it."""
+    table = clusters.drop_duplicates(["cluster_id", "sample_id"])
+    children: dict[int, list[int]] = {}
+    for child, parent in parents.items():
+        children.setdefault(int(parent), []).append(int(child))
+    rows = []
+    for sample, block in table.groupby("sample_id", sort=False):
+        ccf = {int(c): min(1.0, max(0.0, float(v)))
+               for c, v in zip(block["cluster_id"], block["cellular_prevalence"], strict=True)}
+        stack = [(-1, 1.0)]
+        while stack:
+            node, limit = stack.pop()
+            kids = children.get(node, [])
+            total = sum(ccf[k] for k in kids)
+            scale = limit / total if total > limit > 0 else (0.0 if limit <= 0 else 1.0)
+            for k in kids:
+                ccf[k] *= scale
+                stack.append((k, ccf[k]))
+        rows += [{"time": float(times[str(sample)]), "clone_id": c, "size": v} for c, v in sorted(ccf.items())]
+    return pd.DataFrame(rows)
+
+
 def _clones_section(result, mapping) -> Section:
     from oncoresist.clonal import pl as clonal_pl
 
@@ -213,10 +236,14 @@ def _clones_section(result, mapping) -> Section:
         samples = _clonal_samples(result)
         days = result.clonal["days"]
         times = {s: float(days[s]) for s in samples} if days else {s: float(i) for i, s in enumerate(samples)}
-        ax = clonal_pl.muller(fit, tree, times=times)
+        sizes = _sum_rule_sizes(fit.clusters_frame(), tree.parents, times)
+        ax = clonal_pl.muller(sizes, tree.parents, cumulative=True)
         ax.set_xlabel("day" if days else "sample (time order)")
         parts.append(figure_html(ax.figure, "Muller plot of the deconvolved clones (PyClone-VI input, "
-                                 "oncoresist.clonal), samples in time order.", alt="clonal Muller plot"))
+                                 "oncoresist.clonal), samples in time order. Where the children's "
+                                 "estimated CCFs add up to more than their parent's (allowed by the tree "
+                                 "search within the estimates' uncertainty), they are scaled down to it.",
+                                 alt="clonal Muller plot"))
         parts.append(table_html(_pseudonymise(fit.clusters_frame(), mapping)))
     else:
         parts.append(f'<p class="skipped">Multi-sample deconvolution skipped: '

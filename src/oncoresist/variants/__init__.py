@@ -12,7 +12,13 @@ these same objects.
 from oncoresist.variants._alteration import Alteration, AlterationKind, CompoundAlteration
 from oncoresist.variants._index import PatternIndex
 from oncoresist.variants._parser import normalise_gene, parse_alteration, parse_alternatives
-from oncoresist.variants._readers import ReadProblem, SampleAlterations, read_alterations
+from oncoresist.variants._readers import (
+    ReadProblem,
+    SampleAlterations,
+    alterations_from_frame,
+    alterations_from_texts,
+    read_alterations,
+)
 
 __all__ = [
     "Alteration",
@@ -21,6 +27,8 @@ __all__ = [
     "PatternIndex",
     "ReadProblem",
     "SampleAlterations",
+    "alterations_from_frame",
+    "alterations_from_texts",
     "normalise_gene",
     "parse_alteration",
     "parse_alternatives",
