@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from oncoresist.case import Plan, tumour_model
+from oncoresist.case import Mutation, Plan, tumour_model
 from oncoresist.case import _kernels as k
 from oncoresist.case import _reference as ref
 from oncoresist.case._forecast import project
@@ -20,6 +20,21 @@ def model():
     return tumour_model(["EGFR exon 19 deletion", "EGFR p.T790M", "EGFR p.C797S"],
                         ["erlotinib", "osimertinib", "brigatinib"],
                         first_seen={"EGFR p.T790M": 100, "EGFR p.C797S": 400})
+
+
+@pytest.fixture(scope="module")
+def fast_mutating():
+    # mutation 1000x the default so that the feeding is visible in every compartment
+    return tumour_model(["EGFR exon 19 deletion", "EGFR p.T790M", "EGFR p.C797S"],
+                        ["erlotinib", "osimertinib", "brigatinib"],
+                        first_seen={"EGFR p.T790M": 100, "EGFR p.C797S": 400}, mutation=Mutation(rate=1e-6))
+
+
+@pytest.fixture(scope="module")
+def no_mutation():
+    return tumour_model(["EGFR exon 19 deletion", "EGFR p.T790M", "EGFR p.C797S"],
+                        ["erlotinib", "osimertinib", "brigatinib"],
+                        first_seen={"EGFR p.T790M": 100, "EGFR p.C797S": 400}, mutation=Mutation(rate=0.0))
 
 
 HISTORY = [(("erlotinib",), 0, 279), (("osimertinib",), 280, 399), ((), 400, None)]
@@ -40,25 +55,69 @@ def test_exposures_cover_all_time():
         (-math.inf, 0.0, ()), (0.0, 10.0, ("a",)), (10.0, 20.0, ()), (20.0, math.inf, ("b",))]
 
 
-def test_log_sizes_match_reference(model):
-    rng = np.random.default_rng(0)
-    theta = np.column_stack([rng.uniform(0.001, 0.05, 20), rng.uniform(0.001, 0.05, 20),
-                             rng.uniform(0.005, 0.2, 20), 10 ** rng.uniform(-8, -2, 20),
-                             10 ** rng.uniform(-9, -3, 20), rng.uniform(0.01, 0.5, 20)])
-    days = np.array([-30.0, 0, 50, 279, 280, 281, 399.5, 400, 600])
+def _thetas(n, seed=0):
+    rng = np.random.default_rng(seed)
+    return np.column_stack([rng.uniform(0.001, 0.05, n), rng.uniform(0.001, 0.05, n),
+                            rng.uniform(0.005, 0.2, n), 10 ** rng.uniform(-8, -2, n),
+                            10 ** rng.uniform(-9, -3, n), rng.uniform(0.01, 0.5, n)])
+
+
+def _segments():
     segs = exposures(HISTORY)
-    starts = np.array([s.start for s in segs])
-    ends = np.array([s.end for s in segs])
+    return segs, np.array([s.start for s in segs]), np.array([s.end for s in segs])
+
+
+@pytest.mark.parametrize(("which", "rtol"), [("model", 2e-7), ("fast_mutating", 1e-5)])
+def test_log_sizes_match_reference(which, rtol, request):
+    # The kernel keeps first-order mutation paths per step (b u t <= 1e-8); the reference is the
+    # exact matrix exponential. Left out: two-mutation paths within a step, in all at most
+    # (b u)^2 t_step T / 2 of the grandparent over T days. Default u = 1e-9: (1.4e-10)^2 x 28 x
+    # 600 / 2 = 1.6e-16, times grandparent / child (< 1e9 here) < 2e-7. u = 1e-6 (steps of
+    # 0.07 days): (1.4e-7)^2 x 0.07 x 600 / 2 = 4e-13, times grandparent / child (< 1e7) < 1e-5.
+    model = request.getfixturevalue(which)
+    theta = _thetas(12)
+    days = np.array([-30.0, 0, 50, 279, 280, 281, 399.5, 400, 600])
+    segs, starts, ends = _segments()
     killed = np.array([model.killed_by(s.drugs) for s in segs])
-    logn = k.log_sizes(theta, killed, k.overlap_matrix(days, starts, ends, 0.0))
+    logn = k.timeline_log_sizes(theta, killed, starts, ends, 0.0, days, model.inflow)
     for i in range(theta.shape[0]):
         for d, day in enumerate(days):
             expected = ref.sizes_at(model, theta[i], segs, day)
-            np.testing.assert_allclose(np.exp(logn[i, d]), expected, rtol=1e-10)
+            np.testing.assert_allclose(np.exp(logn[i, d]), expected, rtol=rtol)
             for alt in ("EGFR exon 19 deletion", "EGFR p.T790M", "EGFR p.C797S"):
                 af = k.allele_fractions(theta[i : i + 1], logn[i : i + 1, d : d + 1],
                                         model.carriers(alt)[None, :])[0, 0]
-                assert af == pytest.approx(ref.allele_fraction(model, theta[i], expected, alt), rel=1e-10)
+                assert af == pytest.approx(ref.allele_fraction(model, theta[i], expected, alt), rel=rtol)
+
+
+def test_mutation_feeding_matters_and_vanishes_without_mutation(no_mutation, fast_mutating):
+    theta = _thetas(12)
+    days = np.array([50.0, 300, 600])
+    segs, starts, ends = _segments()
+    killed = np.array([no_mutation.killed_by(s.drugs) for s in segs])
+    closed = k.log_sizes(theta, killed, k.overlap_matrix(days, starts, ends, 0.0))
+    without = k.timeline_log_sizes(theta, killed, starts, ends, 0.0, days, no_mutation.inflow)
+    np.testing.assert_allclose(without, closed, rtol=1e-11, atol=1e-11)
+    fed = k.timeline_log_sizes(theta, killed, starts, ends, 0.0, days, fast_mutating.inflow)
+    # feeding only adds resistant cells (and takes a 1e-7 share of the parents' divisions)
+    assert (fed[:, :, 1:] >= closed[:, :, 1:] - 1e-9).all()
+    assert (fed[:, :, 1:] - closed[:, :, 1:]).max() > 1e-3
+
+
+def test_de_novo_closed_form():
+    # hand calculation: no resistant cells at day 0; R is made at b u S(t), S(t) = e^{a t}
+    # (a = g_s - kill - b u), R(t) = b u (e^{a t} - e^{g_r t}) / (a - g_r)
+    m = tumour_model(["EGFR exon 19 deletion", "EGFR p.T790M"], ["erlotinib"], mutation=Mutation(rate=1e-9))
+    theta = np.array([[0.01, 0.03, 0.05, 0.0, 0.2]])
+    segs = exposures([(("erlotinib",), 0, None)])
+    b, u = 0.14, 1e-9
+    a = 0.01 - 0.05 - b * u
+    days = np.array([10.0, 100.0, 365.0])
+    logn = k.timeline_log_sizes(theta, np.array([m.killed_by(s.drugs) for s in segs]), np.array([s.start for s in segs]),
+                                np.array([s.end for s in segs]), 0.0, days, m.inflow)
+    expected = b * u * (np.exp(a * days) - np.exp(0.03 * days)) / (a - 0.03)
+    np.testing.assert_allclose(np.exp(logn[0, :, 1]), expected, rtol=1e-12)
+    np.testing.assert_allclose(np.exp(logn[0, :, 0]), np.exp(a * days), rtol=1e-12)
 
 
 def test_log_sizes_closed_form(model):

@@ -22,7 +22,7 @@ from oncoresist.case._forecast import ForecastResult, Plan, forecast_strategies,
 from oncoresist.case._load import LoadedCase, load_case_file
 from oncoresist.case._model import TumourModel, build_model
 from oncoresist.case._pipeline import CaseResult, run
-from oncoresist.case._schema import Calibration, Case, Forecast, StrategySpec
+from oncoresist.case._schema import Calibration, Case, Forecast, Mutation, StrategySpec
 from oncoresist.case._simulate import simulate_observations as _simulate_observations
 
 __all__ = [
@@ -33,6 +33,7 @@ __all__ = [
     "Forecast",
     "ForecastResult",
     "LoadedCase",
+    "Mutation",
     "Plan",
     "StrategySpec",
     "TumourModel",
@@ -130,6 +131,7 @@ def tumour_model(
     first_seen: Mapping[str, float] | None = None,
     history: Sequence[Sequence[str]] = (),
     disease: str | None = None,
+    mutation: Mutation | None = None,
 ) -> TumourModel:
     """Build the compartment model of a tumour from its alterations and the knowledge base.
 
@@ -145,6 +147,10 @@ def tumour_model(
         Drug sets of the therapy lines (tie-break of the order).
     disease
         The patient's disease, for rule matching.
+    mutation
+        De novo resistance by mutation (:class:`Mutation`): each resistant compartment is fed
+        from its parent at ``rate x sites`` per division (default 1e-9 x 1 site, Bozic et al.
+        2013), times the birth rate (0.14/day).
 
     Returns
     -------
@@ -158,8 +164,11 @@ def tumour_model(
     ('sensitive', 'EGFR p.T790M')
     >>> m.killed_by(["erlotinib"]).tolist(), m.killed_by(["osimertinib"]).tolist()
     ([True, False], [True, True])
+    >>> m.feed  # per-division probability of acquiring each compartment's alteration
+    (0.0, 1e-09)
     """
-    return build_model(alterations, first_seen or {}, drugs, history=history, disease=disease)
+    return build_model(alterations, first_seen or {}, drugs, history=history, disease=disease,
+                       mutation=mutation)
 
 
 def calibrate(
@@ -292,6 +301,7 @@ def forecast(
     start_day: float,
     settings: Forecast | None = None,
     rng: int | np.random.Generator | None = None,
+    mutation: Mutation | None = None,
 ) -> ForecastResult:
     """Project posterior draws under each strategy: time to progression, resistance, dose, cost.
 
@@ -307,7 +317,12 @@ def forecast(
     settings
         Horizon, number of draws, progression rule, costs (:class:`Forecast`).
     rng
-        Seed or Generator (which posterior draws are projected).
+        Seed or Generator (which posterior draws are projected, and the unknown-resistance
+        mutation probability of each).
+    mutation
+        Mutation settings (:class:`Mutation`): the rate per site and division and the prior of
+        the number of sites of unknown resistance, used for strategies that no observed
+        alteration resists (the model's own feeding comes from :func:`tumour_model`).
 
     Returns
     -------
@@ -331,4 +346,5 @@ def forecast(
     True
     """
     plans = [_as_plan(s) for s in strategies]
-    return forecast_strategies(calibration, plans, start_day=start_day, settings=settings, rng=rng)
+    return forecast_strategies(calibration, plans, start_day=start_day, settings=settings, rng=rng,
+                               mutation=mutation)

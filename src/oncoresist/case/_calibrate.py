@@ -14,7 +14,7 @@ import pandas as pd
 
 from oncoresist._core import InputError, atomic_output_dir, write_table
 from oncoresist._core.rng import as_generator
-from oncoresist.case._kernels import allele_fractions, log_sizes, overlap_matrix
+from oncoresist.case._kernels import allele_fractions, log_sizes, overlap_matrix, timeline_log_sizes
 from oncoresist.case._likelihood import Exposure, PatientData, exposures, patient_data
 from oncoresist.case._model import TumourModel
 from oncoresist.case._schema import Calibration, Prior
@@ -132,8 +132,11 @@ class CalibrationResult:
         starts = np.array([s.start for s in self.segments])
         ends = np.array([s.end for s in self.segments])
         killed = np.array([self.model.killed_by(s.drugs) for s in self.segments])
-        overlap = overlap_matrix(np.asarray(days, dtype=float), starts, ends, self.day0)
-        return log_sizes(self.draws.to_numpy(), killed, overlap)
+        days = np.asarray(days, dtype=float)
+        inflow = self.model.inflow
+        if not inflow.any():
+            return log_sizes(self.draws.to_numpy(), killed, overlap_matrix(days, starts, ends, self.day0))
+        return timeline_log_sizes(self.draws.to_numpy(), killed, starts, ends, self.day0, days, inflow)
 
     def allele_fraction_bands(self, alteration: str, days: Sequence[float],
                               level: float = 0.9) -> pd.DataFrame:

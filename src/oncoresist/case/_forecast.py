@@ -27,8 +27,9 @@ import pandas as pd
 from oncoresist._core import atomic_output_dir, write_table
 from oncoresist._core.rng import as_generator
 from oncoresist.case._calibrate import CalibrationResult
+from oncoresist.case._kernels import MAX_FLUX, fed_rates, fed_step, timeline_log_sizes
 from oncoresist.case._model import TumourModel
-from oncoresist.case._schema import Forecast, StrategySpec
+from oncoresist.case._schema import Forecast, Mutation, Prior, StrategySpec
 
 ADAPTIVE_INTERVAL = 28
 
@@ -75,8 +76,15 @@ def project(
     horizon: int,
     increase: float,
     majority: float,
+    unknown_inflow: np.ndarray | None = None,
 ) -> dict[str, np.ndarray]:
     """Project every draw under ``plan`` for ``horizon`` days.
+
+    Compartments grow at their net rates and resistant ones are fed by mutation from their
+    parent (``model.inflow``; exact to first order in each day's mutational flux, see
+    ``_kernels``). With ``unknown_inflow`` (``(draws,)``: ``b u`` of each draw) an extra
+    compartment of unknown resistance is appended: a child of the last compartment, killed by no
+    drug, growing at ``growth_resistant``; ``logn0`` then has one more column.
 
     Returns arrays over draws: ``ttp`` (days, inf when not progressed), ``emergence`` (days
     until cells not killed by any drug of the plan are ``majority`` of the tumour), ``dose``
@@ -84,18 +92,31 @@ def project(
     (draws x horizon + 1: tumour size relative to day 0 of the history).
     """
     n, n_types = logn0.shape
+    extra = unknown_inflow is not None
     growth = np.empty((n, n_types))
     growth[:, 0] = theta[:, 0]
     growth[:, 1:] = theta[:, [1]]
-    kill = theta[:, 2][:, None]
-    line_killed = np.array([model.killed_by(line) for line in plan.lines])  # (lines, types)
+    kill = theta[:, 2]
+    inflow = np.zeros((n, n_types))
+    inflow[:, : len(model.types)] = model.inflow[None, :]
+    if extra:
+        inflow[:, -1] = unknown_inflow
+
+    def killed_by(drugs) -> np.ndarray:
+        mask = model.killed_by(drugs)
+        return np.append(mask, False) if extra else mask
+
+    line_killed = np.array([killed_by(line) for line in plan.lines])  # (lines, types)
+    pieces = max(1, int(np.ceil(float(inflow.max(initial=0.0)) / MAX_FLUX)))  # b u per step <= MAX_FLUX
     drugs = plan.drugs
     line_drugs = np.array([[d in line for d in drugs] for line in plan.lines])  # (lines, drugs)
-    resistant = ~model.killed_by(drugs)
-    logn = logn0.copy()
+    resistant = ~killed_by(drugs)
+    peak = logn0.max(axis=1)
+    x = np.exp(logn0 - peak[:, None])
+    offset = peak
     line = np.zeros(n, dtype=int)
     on = np.ones(n, dtype=bool)
-    total = np.exp(logn).sum(axis=1)
+    total = np.exp(offset) * x.sum(axis=1)
     start_total = total.copy()
     nadir = total.copy()
     ttp = np.full(n, np.inf)
@@ -104,7 +125,7 @@ def project(
     burden = np.empty((n, horizon + 1))
     burden[:, 0] = total
     threshold = (1.0 + increase) ** 3  # sum of diameters ~ N^(1/3)
-    frac0 = np.exp(logn[:, resistant]).sum(axis=1) / total if resistant.any() else np.zeros(n)
+    frac0 = x[:, resistant].sum(axis=1) / x.sum(axis=1) if resistant.any() else np.zeros(n)
     emergence[frac0 >= majority] = 0.0
     for day in range(1, horizon + 1):
         if plan.kind == "intermittent":
@@ -115,12 +136,18 @@ def project(
             on = np.where(~on & (total >= plan.restart_fraction * start_total), True, on)
         active = np.isinf(ttp)
         killed = line_killed[line] & on[:, None]
-        logn = logn + growth - kill * killed
+        rates = fed_rates(growth, kill, killed, inflow)
+        for _ in range(pieces):
+            x = fed_step(x, rates, inflow, 1.0 / pieces)
+        peak = x.max(axis=1)
+        peak = np.where(peak > 0, peak, 1.0)
+        x = x / peak[:, None]
+        offset = offset + np.log(peak)
         dose += (line_drugs[line] & (on & active)[:, None]).astype(float)
-        total = np.exp(logn).sum(axis=1)
+        total = np.exp(offset) * x.sum(axis=1)
         burden[:, day] = total
         if resistant.any():
-            frac = np.exp(logn[:, resistant]).sum(axis=1) / total
+            frac = x[:, resistant].sum(axis=1) / x.sum(axis=1)
             emergence[np.isinf(emergence) & (frac >= majority)] = day
         if plan.kind in ("intermittent", "adaptive"):
             reference = np.maximum(nadir, start_total)
@@ -152,6 +179,9 @@ class ForecastResult:
         ``emergence_days``, ``dose_<drug>``, ``cost``.
     burden
         Strategy -> array (draws, horizon + 1) of tumour size relative to day 0.
+    routes
+        Strategy -> what its resistance comes from: the observed compartments that no drug of
+        the strategy kills, or an unknown mechanism arising by mutation.
     """
 
     start_day: float
@@ -159,6 +189,7 @@ class ForecastResult:
     draws: pd.DataFrame
     burden: Mapping[str, np.ndarray] = field(default_factory=dict, repr=False)
     strategies: tuple[Plan, ...] = ()
+    routes: Mapping[str, str] = field(default_factory=dict)
 
     def summary(self, level: float = 0.9) -> pd.DataFrame:
         """Per strategy: median time to progression with its credible interval, and more."""
@@ -182,6 +213,7 @@ class ForecastResult:
                 "emergence_ci_high": _quantile(emerg, hi),
                 "dose_days_median": float(np.median(block.filter(like="dose_").sum(axis=1))),
                 "cost_median": float(np.median(block["cost"])),
+                "resistance_route": self.routes.get(plan.name, ""),
                 "level": level,
             })
         return pd.DataFrame(rows)
@@ -226,26 +258,46 @@ def forecast_strategies(
     settings: Forecast | None = None,
     costs: Mapping[str, float] | None = None,
     rng: int | np.random.Generator | None = None,
+    mutation: Mutation | None = None,
 ) -> ForecastResult:
     """Project posterior draws under each strategy (see :func:`oncoresist.case.forecast`)."""
     settings = settings or Forecast()
+    mutation = mutation or Mutation()
     gen = as_generator(rng)
     draws = calibration.draws.to_numpy()
     pick = gen.choice(draws.shape[0], size=min(settings.draws, draws.shape[0]), replace=False)
     pick.sort()
     theta = draws[pick]
+    model = calibration.model
     logn0 = calibration.log_sizes([start_day])[pick, 0, :]
+    unknown_u = _draw_sites(mutation.unknown_sites, len(pick), gen) * mutation.rate
+    logn0_unknown = None
     costs = dict(costs or settings.drug_cost_per_day)
-    frames, burden = [], {}
+    frames, burden, routes = [], {}, {}
     for plan in strategies:
-        out = project(calibration.model, theta, logn0, plan, horizon=settings.horizon_days,
-                      increase=settings.progression_increase, majority=settings.resistance_majority)
+        observed = [t for t, r in zip(model.types, ~model.killed_by(plan.drugs), strict=True) if r]
+        unknown = None
+        start = logn0
+        if observed:
+            routes[plan.name] = "observed: " + ", ".join(observed)
+        else:
+            # no observed alteration resists every drug of the plan: add unknown resistance
+            routes[plan.name] = (f"unknown (de novo; {mutation.unknown_sites.low:g}-{mutation.unknown_sites.high:g} "
+                                 f"sites x {mutation.rate:g} per division)")
+            unknown = model.birth_rate * unknown_u
+            if logn0_unknown is None:
+                logn0_unknown = _with_unknown_at(calibration, pick, unknown, start_day)
+            start = logn0_unknown
+        out = project(model, theta, start, plan, horizon=settings.horizon_days,
+                      increase=settings.progression_increase, majority=settings.resistance_majority,
+                      unknown_inflow=unknown)
         frame = pd.DataFrame({
             "strategy": plan.name,
             "draw": pick,
             "ttp_days": out["ttp"],
             "progressed": np.isfinite(out["ttp"]),
             "emergence_days": out["emergence"],
+            "unknown_per_division": unknown_u if unknown is not None else np.zeros(len(pick)),
         })
         cost = np.zeros(len(pick))
         for j, drug in enumerate(plan.drugs):
@@ -257,6 +309,39 @@ def forecast_strategies(
     table = pd.concat(frames, ignore_index=True)
     dose_cols = sorted(c for c in table.columns if c.startswith("dose_"))
     table[dose_cols] = table[dose_cols].fillna(0.0)
-    table = table[["strategy", "draw", "ttp_days", "progressed", "emergence_days", *dose_cols, "cost"]]
+    table = table[["strategy", "draw", "ttp_days", "progressed", "emergence_days", "unknown_per_division",
+                   *dose_cols, "cost"]]
     return ForecastResult(start_day=float(start_day), horizon_days=settings.horizon_days, draws=table,
-                          burden=burden, strategies=tuple(strategies))
+                          burden=burden, strategies=tuple(strategies), routes=routes)
+
+
+def _draw_sites(prior: Prior, n: int, gen: np.random.Generator) -> np.ndarray:
+    """Draws of the number of sites conferring unknown resistance from its prior."""
+    if prior.distribution == "loguniform":
+        return np.exp(gen.uniform(np.log(prior.low), np.log(prior.high), size=n))
+    return gen.uniform(prior.low, prior.high, size=n)
+
+
+def _with_unknown_at(calibration: CalibrationResult, pick: np.ndarray, inflow_unknown: np.ndarray,
+                     day: float) -> np.ndarray:
+    """Log sizes at ``day`` with an unknown-resistance compartment fed from day 0 (none before).
+
+    The compartment is the last one's child, killed by no drug, growing at ``growth_resistant``.
+    """
+    model = calibration.model
+    theta = calibration.draws.to_numpy()[pick]
+    segments = calibration.segments
+    killed = np.array([np.append(model.killed_by(s.drugs), False) for s in segments])
+    n = len(pick)
+    growth = np.empty((n, len(model.types) + 1))
+    growth[:, 0] = theta[:, 0]
+    growth[:, 1:] = theta[:, [1]]
+    from oncoresist.case._kernels import initial_log_sizes
+
+    log_x0 = np.concatenate([initial_log_sizes(theta, len(model.types)), np.full((n, 1), -np.inf)], axis=1)
+    inflow = np.zeros((n, len(model.types) + 1))
+    inflow[:, :-1] = model.inflow[None, :]
+    inflow[:, -1] = inflow_unknown
+    return timeline_log_sizes(theta, killed, np.array([s.start for s in segments]),
+                              np.array([s.end for s in segments]), calibration.day0, np.array([float(day)]),
+                              inflow, growth=growth, log_x0=log_x0)[:, 0, :]

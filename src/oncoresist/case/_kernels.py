@@ -7,9 +7,9 @@ capacity). From day 0 on, resistant compartment *k* is also fed by mutation from
 the probability per division that a daughter acquires the resistance, and the parent loses
 ``b u_k x_{k-1}`` (``evolve``'s convention). Between steps the solution is exact to first order
 in the mutational flux of the step: ``x_k(t) = e^{r_k t} x_k + b u_k x_{k-1} (e^{r_{k-1} t} -
-e^{r_k t}) / (r_{k-1} - r_k)``; paths with two mutations within one step (relative size
-``(b u t)^2 / 2 < 1e-15`` for ``u < 1e-6`` and steps of at most 28 days) are left out; across
-steps they compound exactly. Without mutation (and before day 0) sizes are exact sums of rate x
+e^{r_k t}) / (r_{k-1} - r_k)``; paths with two mutations within one step are left out (steps
+are at most 28 days and short enough that ``b u t <= 1e-8``, so what is left out is below
+``(b u t)^2 / 2 = 5e-17`` of the grandparent compartment); across steps they compound exactly. Without mutation (and before day 0) sizes are exact sums of rate x
 duration. The slow, obviously correct references are in ``_reference.py``.
 """
 
@@ -107,9 +107,11 @@ def imaging_loglik(logn: np.ndarray, log_burden: np.ndarray, sd: float) -> np.nd
     return -0.5 * (resid**2).sum(axis=1) / sd**2
 
 
-#: Longest step of the mutation-fed propagation (days): keeps two-mutation paths within a step
-#: negligible and ``exp`` arguments moderate.
+#: Longest step of the mutation-fed propagation (days): keeps ``exp`` arguments moderate.
 MAX_STEP = 28.0
+#: Largest mutational flux per cell within one step (``b u t``): two-mutation paths within a
+#: step, left out, are below half its square.
+MAX_FLUX = 1e-8
 
 
 def phi1(z: np.ndarray) -> np.ndarray:
@@ -188,6 +190,7 @@ def timeline_log_sizes(
     targets = np.unique(days[after])
     inner = [b for b in np.concatenate([starts, ends]) if np.isfinite(b) and day0 < b < targets[-1]]
     points = np.unique(np.concatenate([[day0], targets, inner]))
+    step_limit = min(max_step, MAX_FLUX / max(float(np.max(inflow)), 1e-300))
     peak = log_x0.max(axis=1)
     peak = np.where(np.isfinite(peak), peak, 0.0)
     x = np.exp(log_x0 - peak[:, None])
@@ -199,7 +202,7 @@ def timeline_log_sizes(
     for a, b in zip(points[:-1], points[1:], strict=True):
         segment = int(np.searchsorted(starts, a, side="right") - 1)
         rates = fed_rates(growth, kill, killed[segment][None, :], inflow)
-        pieces = max(1, int(np.ceil((b - a) / max_step)))
+        pieces = max(1, int(np.ceil((b - a) / step_limit)))
         for _ in range(pieces):
             x = fed_step(x, rates, inflow, (b - a) / pieces)
             x, offset = _normalise(x, offset)

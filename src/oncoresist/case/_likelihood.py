@@ -14,6 +14,7 @@ from oncoresist.case._kernels import (
     imaging_loglik,
     log_sizes,
     overlap_matrix,
+    timeline_log_sizes,
 )
 from oncoresist.case._model import TumourModel
 
@@ -59,6 +60,9 @@ class PatientData:
     error_rate: float
     imaging_sd: float
     overdispersion: float = 0.0
+    ctdna_days: np.ndarray | None = None  # (rows,)
+    imaging_days: np.ndarray | None = None  # (scans with burden,)
+    inflow: np.ndarray | None = None  # (types,): b u per compartment (mutation feeding)
 
     @property
     def n_observations(self) -> int:
@@ -102,7 +106,14 @@ def patient_data(
         ctdna_overlap=overlap_matrix(days, starts, ends, day0), carriers=carriers, alt=alt, depth=depth,
         imaging_overlap=overlap_matrix(scan_days, starts, ends, day0), log_burden=log_burden,
         error_rate=error_rate, imaging_sd=imaging_sd, overdispersion=overdispersion,
+        ctdna_days=days, imaging_days=scan_days, inflow=model.inflow,
     )
+
+
+def _sizes(theta: np.ndarray, data: PatientData, days: np.ndarray, overlap: np.ndarray) -> np.ndarray:
+    if data.inflow is None or not data.inflow.any():
+        return log_sizes(theta, data.killed, overlap)
+    return timeline_log_sizes(theta, data.killed, data.starts, data.ends, data.day0, days, data.inflow)
 
 
 def loglik(theta: np.ndarray, data: PatientData) -> np.ndarray:
@@ -110,11 +121,11 @@ def loglik(theta: np.ndarray, data: PatientData) -> np.ndarray:
     theta = np.atleast_2d(theta)
     total = np.zeros(theta.shape[0])
     if data.alt.size:
-        logn = log_sizes(theta, data.killed, data.ctdna_overlap)
+        logn = _sizes(theta, data, data.ctdna_days, data.ctdna_overlap)
         af = allele_fractions(theta, logn, data.carriers)
         total += binomial_loglik(af, data.alt, data.depth, data.error_rate, data.overdispersion)
     if data.log_burden.size >= 2:
-        logn = log_sizes(theta, data.killed, data.imaging_overlap)
+        logn = _sizes(theta, data, data.imaging_days, data.imaging_overlap)
         total += imaging_loglik(logn, data.log_burden, data.imaging_sd)
     total[~np.isfinite(total)] = -np.inf
     return total

@@ -282,7 +282,7 @@ def analyse_case(
         drugs = [d for line, _, _ in history for d in line]
         drugs += [d for s in case.strategies for d in loaded.canonical(s.drugs)]
         result.model = build_model(alterations, first_seen, drugs, history=[h[0] for h in history],
-                                   disease=case.disease)
+                                   disease=case.disease, mutation=case.mutation)
         # 5. calibration
         rows = _likelihood_rows(loaded, result.model)
         imaging = loaded.imaging
@@ -297,14 +297,16 @@ def analyse_case(
         plans = [plan_of(s, loaded.drugs) for s in case.strategies]
         result.forecast_start = _forecast_start(loaded)
         result.forecast = forecast_strategies(result.calibration, plans, start_day=result.forecast_start,
-                                              settings=case.forecast, rng=np.random.default_rng(seeds[1]))
+                                              settings=case.forecast, rng=np.random.default_rng(seeds[1]),
+                                              mutation=case.mutation)
     from oncoresist.kb import load_kb
 
     result.provenance = Provenance.create(
         command,
         parameters={"case": loaded.path.name, "pseudonym": case.pseudonym, "steps": list(STEPS),
                     "skipped": dict(result.skipped), "calibration": case.calibration.model_dump(),
-                    "forecast": case.forecast.model_dump()},
+                    "forecast": case.forecast.model_dump(),
+                    "mutation": case.mutation.model_dump()},
         seed=seed,
         inputs=loaded.input_files,
         kb_version=load_kb().version,

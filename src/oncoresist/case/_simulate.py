@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from oncoresist.case._kernels import allele_fractions, log_sizes, overlap_matrix
+from oncoresist.case._kernels import allele_fractions, timeline_log_sizes
 from oncoresist.case._likelihood import exposures
 from oncoresist.case._model import TumourModel
 
@@ -40,7 +40,7 @@ def simulate_observations(
     alterations = [*model.truncal, *model.resistance]
     days = np.repeat(np.asarray(ctdna_days, dtype=float), len(alterations))
     alts = np.tile(alterations, len(ctdna_days))
-    logn = log_sizes(theta, killed, overlap_matrix(days, starts, ends, day0))
+    logn = timeline_log_sizes(theta, killed, starts, ends, day0, days, model.inflow)
     carriers = np.array([model.carriers(a) for a in alts]) if len(alts) else np.zeros((0, len(model.types)), bool)
     af = allele_fractions(theta, logn, carriers)[0] if len(alts) else np.zeros(0)
     p = af * (1 - error_rate) + (1 - af) * error_rate
@@ -48,7 +48,7 @@ def simulate_observations(
     ctdna = pd.DataFrame({"day": days.astype(int), "alteration": alts, "alt_reads": reads.astype(int),
                           "depth": np.full(len(alts), depth, dtype=int), "true_af": af})
     scan_days = np.asarray(imaging_days, dtype=float)
-    logn_img = log_sizes(theta, killed, overlap_matrix(scan_days, starts, ends, day0))[0]
+    logn_img = timeline_log_sizes(theta, killed, starts, ends, day0, scan_days, model.inflow)[0]
     total = np.exp(logn_img).sum(axis=1) if scan_days.size else np.zeros(0)
     burden = burden0 * np.cbrt(total) * np.exp(imaging_sd * rng.standard_normal(scan_days.size))
     imaging = pd.DataFrame({"day": scan_days.astype(int), "result": [None] * scan_days.size, "burden": burden})

@@ -19,7 +19,7 @@ import pandas as pd
 
 from oncoresist.case._calibrate import calibrate_model, prior_box
 from oncoresist.case._forecast import Plan, forecast_strategies, project
-from oncoresist.case._kernels import log_sizes, overlap_matrix
+from oncoresist.case._kernels import timeline_log_sizes
 from oncoresist.case._likelihood import exposures
 from oncoresist.case._model import build_model
 from oncoresist.case._schema import Calibration, Forecast
@@ -64,9 +64,9 @@ def validation_model():
 def _true_ttp(model, theta: np.ndarray) -> float:
     segs = exposures(HISTORY)
     killed = np.array([model.killed_by(s.drugs) for s in segs])
-    logn = log_sizes(theta[None, :], killed, overlap_matrix(np.array([float(START)]),
-                                                            np.array([s.start for s in segs]),
-                                                            np.array([s.end for s in segs]), 0.0))[:, 0, :]
+    logn = timeline_log_sizes(theta[None, :], killed, np.array([s.start for s in segs]),
+                              np.array([s.end for s in segs]), 0.0, np.array([float(START)]),
+                              model.inflow)[:, 0, :]
     out = project(model, theta[None, :], logn, PLAN, horizon=HORIZON, increase=0.2, majority=0.5)
     return float(min(out["ttp"][0], HORIZON))
 
