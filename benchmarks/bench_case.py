@@ -36,6 +36,7 @@ BIRTH = 0.14  # Bozic et al. 2013; only the fluctuations depend on it, not the m
 def evolve_patient(index: int, seed: np.random.SeedSequence, particles: int) -> tuple[list[bool], float, float]:
     """One patient whose tumour is a stochastic birth-death simulation (oncoresist.evolve, hybrid)."""
     from oncoresist.evolve import CellType, Drug, DrugResponse, Model, StopRules, simulate
+    from oncoresist.evolve import Mutation as EvoMutation
 
     model = validation_model()
     gen = np.random.default_rng(seed)
@@ -46,6 +47,8 @@ def evolve_patient(index: int, seed: np.random.SeedSequence, particles: int) -> 
         types=(CellType("S", BIRTH, BIRTH - g_s, (DrugResponse("erlotinib", "death", kill),)),
                CellType("R", BIRTH, BIRTH - g_r)),
         drugs=(Drug("erlotinib"),),
+        # de novo T790M at the calibrated model's rate (1e-9 per division, Bozic et al. 2013)
+        mutations=(EvoMutation("S", "R", model.feed[1]),),
         initial={"S": round((1 - frac) * CELLS), "R": round(frac * CELLS)},
     )
     sim = simulate(evo, lambda obs: {"erlotinib": 1.0}, engine="hybrid", stop=StopRules(time_limit=336 + 1095),

@@ -165,28 +165,33 @@ def test_beta_binomial_reduces_to_binomial():
     assert k.binomial_loglik(af, alt, depth, 0.0, rho=rho)[0] == pytest.approx(expected, rel=1e-10)
 
 
-def test_sizes_agree_with_evolve_ode_engine(model):
-    """The same compartments simulated by oncoresist.evolve's deterministic engine."""
+def test_sizes_agree_with_evolve_ode_engine():
+    """The same compartments, with mutation S -> R, simulated by oncoresist.evolve's ODE engine."""
     from oncoresist.evolve import CellType, Drug, DrugResponse, Model, StopRules, simulate
+    from oncoresist.evolve import Mutation as EvoMutation
 
-    g_s, g_r, kill, f1 = 0.01, 0.03, 0.05, 1e-3
-    birth = 0.14  # any birth rate: the mean only depends on birth - death
+    g_s, g_r, kill, f1 = 0.01, 0.03, 0.05, 1e-6
+    birth, u = 0.14, 1e-5  # a fast mutation rate, so that de novo R is a large share of R
     size0 = 1e9
     evo = Model(
         types=(CellType("S", birth, birth - g_s, (DrugResponse("erlotinib", "death", kill),)),
                CellType("R", birth, birth - g_r)),
         drugs=(Drug("erlotinib"),),
+        mutations=(EvoMutation("S", "R", u),),
         initial={"S": size0 * (1 - f1), "R": size0 * f1},
     )
     result = simulate(evo, lambda obs: {"erlotinib": 1.0}, engine="ode",
                       stop=StopRules(time_limit=200), record_interval=50, rng=1)
     totals = result.totals_frame().set_index("time")
-    two = tumour_model(["EGFR exon 19 deletion", "EGFR p.T790M"], ["erlotinib"])
+    two = tumour_model(["EGFR exon 19 deletion", "EGFR p.T790M"], ["erlotinib"], mutation=Mutation(rate=u))
     segs = exposures([(("erlotinib",), 0, None)])
     theta = np.array([[g_s, g_r, kill, f1, 0.2]])
     days = np.array([50.0, 100.0, 200.0])
-    logn = k.log_sizes(theta, np.array([two.killed_by(s.drugs) for s in segs]),
-                       k.overlap_matrix(days, np.array([s.start for s in segs]), np.array([s.end for s in segs]), 0.0))
+    logn = k.timeline_log_sizes(theta, np.array([two.killed_by(s.drugs) for s in segs]),
+                                np.array([s.start for s in segs]), np.array([s.end for s in segs]), 0.0, days,
+                                two.inflow)
+    without = f1 * np.exp(g_r * days)
+    assert (np.exp(logn[0, :, 1]) > 2 * without).all()  # mutation matters here
     for d, day in enumerate(days):
         np.testing.assert_allclose(np.exp(logn[0, d]) * size0, totals.loc[day, ["S", "R"]].to_numpy(float),
                                    rtol=1e-4)  # LSODA's relative tolerance
@@ -203,16 +208,41 @@ def test_sizes_agree_with_evolve_ode_engine(model):
         Plan("b", "combination", (("erlotinib", "brigatinib"),)),
     ],
 )
-def test_projection_matches_reference(model, plan):
+def test_projection_matches_reference(model, fast_mutating, plan):
     rng = np.random.default_rng(3)
     n = 12
     theta = np.column_stack([rng.uniform(0.005, 0.04, n), rng.uniform(0.005, 0.04, n), rng.uniform(0.01, 0.15, n),
                              10 ** rng.uniform(-5, -1, n), 10 ** rng.uniform(-8, -3, n), np.full(n, 0.2)])
     logn0 = k.initial_log_sizes(theta, 3)
-    out = project(model, theta, logn0, plan, horizon=400, increase=0.2, majority=0.5)
+    for m in (model, fast_mutating):
+        out = project(m, theta, logn0, plan, horizon=400, increase=0.2, majority=0.5)
+        for i in range(n):
+            expected = ref.project_one(m, theta[i], np.exp(logn0[i]).tolist(), plan, horizon=400, increase=0.2)
+            assert out["ttp"][i] == expected
+    # with an unknown-resistance compartment (no cells at the start, b u = 0.14 x 1e-8 per day)
+    unknown = np.full(n, 0.14e-8)
+    logn0_u = np.concatenate([logn0, np.full((n, 1), -np.inf)], axis=1)
+    out = project(model, theta, logn0_u, plan, horizon=400, increase=0.2, majority=0.5, unknown_inflow=unknown)
     for i in range(n):
-        expected = ref.project_one(model, theta[i], np.exp(logn0[i]).tolist(), plan, horizon=400, increase=0.2)
+        expected = ref.project_one(model, theta[i], np.exp(logn0_u[i]).tolist(), plan, horizon=400, increase=0.2,
+                                   unknown=float(unknown[i]))
         assert out["ttp"][i] == expected
+
+
+def test_unknown_resistance_makes_a_killing_combination_progress(model):
+    # brigatinib kills every observed compartment: without unknown resistance it never
+    # progresses; with it, the unknown compartment (growth_resistant, killed by nothing) grows
+    # from b u x_last per day and the tumour progresses within the horizon
+    theta = np.array([[0.02, 0.03, 0.08, 1e-3, 1e-4, 0.2]])
+    logn0 = k.initial_log_sizes(theta, 3)
+    plan = Plan("b", "continuous", (("brigatinib",),))
+    alone = project(model, theta, logn0, plan, horizon=2000, increase=0.2, majority=0.5)
+    assert np.isinf(alone["ttp"][0])
+    with_unknown = project(model, theta, np.concatenate([logn0, [[-np.inf]]], axis=1), plan, horizon=2000,
+                           increase=0.2, majority=0.5, unknown_inflow=np.array([0.14 * 5e-8]))
+    assert np.isfinite(with_unknown["ttp"][0])
+    assert with_unknown["ttp"][0] == ref.project_one(model, theta[0], [*np.exp(logn0[0]), 0.0], plan, horizon=2000,
+                                                      increase=0.2, unknown=0.14 * 5e-8)
 
 
 def test_projection_closed_form(model):

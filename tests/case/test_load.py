@@ -167,3 +167,16 @@ def test_consent_outside_scope_refused(tmp_path, codes, word):
         run_case(path, out=tmp_path / "out")
     assert info.value.field == "consent"
     assert not (tmp_path / "out").exists()
+
+
+def test_mutation_sites_must_read_as_alterations(tmp_path):
+    data_dir = Path(__file__).parents[1] / "data" / "case"
+    for f in data_dir.iterdir():
+        if f.is_file() and f.suffix != ".yaml":
+            shutil.copy(f, tmp_path / f.name)
+    data = yaml.safe_load((data_dir / "mini.yaml").read_text())
+    data["mutation"] = {"sites": {"EGFR C797S": 2, "mystery": 3}}
+    path = tmp_path / "case.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    with pytest.raises(InputError, match=r"line \d+: mutation.sites: cannot read 'mystery' as an alteration"):
+        load_case(path)

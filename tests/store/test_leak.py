@@ -179,12 +179,7 @@ def test_clonal_fit_leaks_nothing(case: Path, tmp_path: Path, capsys):
     assert leaks.empty, _describe(leaks)
 
 
-@pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason=(
-    "case run copies the clonal input's sample_id values (SMITHFIELD_J_biopsy_day0 ...) into "
-    "clonal_clusters.tsv (column sample_id) and the clone table of report.html; its other "
-    "outputs are clean. Route to the case owner (pseudonymise the clonal sample ids as it "
-    "already does for sequencing and ctDNA samples)"))
+@pytest.mark.slow  # about 15 s: the whole case pipeline
 def test_case_run_leaks_nothing(case: Path, tmp_path: Path, capsys):
     out = tmp_path / "case_out"
     leaks = _leaks_of([["case", "run", case, "--out", out]], [out], capsys)

@@ -75,7 +75,7 @@ def load_case(path: PathLike) -> LoadedCase:
     >>> loaded.case.pseudonym, loaded.drugs["osimertinib"]
     ('EGFR-SYN001', 'osimertinib')
     >>> sorted(loaded.files)
-    ['ctdna', 'imaging', 'normals', 'sequencing[0]']
+    ['clonal', 'ctdna', 'imaging', 'normals', 'sequencing[0]']
     """
     return load_case_file(path)
 

@@ -172,6 +172,28 @@ def _check_drugs(case: Case, case_path: Path, root_node: Any) -> dict[str, str]:
     return names
 
 
+def _check_sites(case: Case, case_path: Path, root_node: Any) -> None:
+    """Every key of ``mutation.sites`` must read as an alteration (``EGFR C797S``)."""
+    from oncoresist.variants import parse_alteration
+
+    for key in case.mutation.sites:
+        gene, _, rest = key.strip().partition(" ")
+        try:
+            if not rest:
+                msg = "give the gene and the change"
+                raise InputError(msg)
+            parse_alteration(gene, rest)
+        except (InputError, ValueError) as exc:
+            reason = getattr(exc, "message", str(exc))
+            msg = (
+                f"mutation.sites: cannot read {key!r} as an alteration ({reason}); write the gene "
+                "and the change, e.g. 'EGFR C797S'"
+            )
+            loc = ("mutation", "sites", key)
+            raise InputError(msg, path=case_path, line=_yaml_node_line(root_node, loc),
+                             field="mutation.sites") from None
+
+
 def _read_ctdna(path: Path, patient_id: str | None, case_path: Path, root_node: Any) -> pd.DataFrame:
     from oncoresist.ctdna import read_samples
 
@@ -306,6 +328,7 @@ def load_case_file(path: PathLike) -> LoadedCase:
         files["imaging"] = _resolve(root, case.imaging.path, "imaging.path", case_path, root_node,
                                     ("imaging", "path"))
     drugs = _check_drugs(case, case_path, root_node)
+    _check_sites(case, case_path, root_node)
     ctdna = normals = imaging = None
     if "ctdna" in files:
         ctdna = _read_ctdna(files["ctdna"], case.ctdna.patient_id, case_path, root_node)

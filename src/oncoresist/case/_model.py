@@ -18,8 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from oncoresist._core import write_table
-from oncoresist._core import InputError
+from oncoresist._core import InputError, OncoresistError, write_table
 from oncoresist.case._schema import PARAMETERS, Mutation
 
 SENSITIVE = "sensitive"
@@ -187,7 +186,7 @@ def _sites_by_alteration(sites: Mapping[str, int], resistance: Sequence[str]) ->
         gene, _, rest = key.strip().partition(" ")
         try:
             name = str(parse_alteration(gene, rest)) if rest else key
-        except Exception:  # noqa: BLE001 - any parser failure is reported the same way below
+        except (OncoresistError, ValueError):  # reported below as not a resistance alteration
             name = key
         if name not in resistance:
             msg = (

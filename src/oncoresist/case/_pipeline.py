@@ -204,6 +204,16 @@ def _likelihood_rows(loaded: LoadedCase, model: TumourModel) -> pd.DataFrame | N
     return rows[rows["alteration"].isin(known)].reset_index(drop=True)
 
 
+def _in_case_file(loaded: LoadedCase, exc: InputError, loc: tuple) -> InputError:
+    """The same message, placed at the case file's line of ``loc``."""
+    import yaml
+
+    from oncoresist.case._load import _yaml_node_line
+
+    line = _yaml_node_line(yaml.compose(loaded.path.read_text(encoding="utf-8")), loc)
+    return InputError(exc.message, path=loaded.path, line=line, field=exc.field)
+
+
 def _forecast_start(loaded: LoadedCase) -> float:
     if loaded.case.forecast.start_day is not None:
         return float(loaded.case.forecast.start_day)
@@ -281,8 +291,13 @@ def analyse_case(
         history = _history(loaded)
         drugs = [d for line, _, _ in history for d in line]
         drugs += [d for s in case.strategies for d in loaded.canonical(s.drugs)]
-        result.model = build_model(alterations, first_seen, drugs, history=[h[0] for h in history],
-                                   disease=case.disease, mutation=case.mutation)
+        try:
+            result.model = build_model(alterations, first_seen, drugs, history=[h[0] for h in history],
+                                       disease=case.disease, mutation=case.mutation)
+        except InputError as exc:
+            if exc.field != "mutation.sites":
+                raise
+            raise _in_case_file(loaded, exc, ("mutation", "sites")) from None
         # 5. calibration
         rows = _likelihood_rows(loaded, result.model)
         imaging = loaded.imaging

@@ -11,9 +11,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from oncoresist._core.exceptions import InputError
+from oncoresist._core.yamldoc import YamlDocument, load_yaml_document
 from oncoresist.evolve._engines import ENGINES
 from oncoresist.evolve._model import CellType, Drug, DrugResponse, Model, Mutation, Switch
 from oncoresist.evolve._pk import OneCompartmentPK
@@ -93,55 +92,14 @@ class Scenario:
         }
 
 
-class _Doc:
-    """Plain data from YAML plus the line of every node (keys are dotted field paths)."""
+class _Doc(YamlDocument):
+    """A model file: plain data with the line of every field, and typed getters."""
 
-    def __init__(self, path: Path):
-        self.path = path
-        self.lines: dict[str, int] = {}
-        try:
-            text = path.read_text(encoding="utf-8")
-        except OSError as exc:
-            msg = f"cannot read the model file: {exc.strerror}"
-            raise InputError(msg, path=str(path)) from None
-        try:
-            node = yaml.compose(text, Loader=yaml.SafeLoader)
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            line = mark.line + 1 if mark is not None else None
-            msg = f"not valid YAML: {getattr(exc, 'problem', exc)}; fix the syntax"
-            raise InputError(msg, path=str(path), line=line) from None
-        if node is None:
-            msg = "the model file is empty; it needs at least 'types' and 'initial'"
-            raise InputError(msg, path=str(path))
-        self.data = self._convert(node, "")
-
-    def _convert(self, node: yaml.Node, where: str) -> Any:
-        self.lines[where] = node.start_mark.line + 1
-        if isinstance(node, yaml.MappingNode):
-            out = {}
-            for key_node, value_node in node.value:
-                key = str(yaml.safe_load(yaml.serialize(key_node)))
-                sub = f"{where}.{key}" if where else key
-                if key in out:
-                    self.fail(sub, f"field {key!r} appears twice")
-                out[key] = self._convert(value_node, sub)
-                self.lines.setdefault(sub, key_node.start_mark.line + 1)
-            return out
-        if isinstance(node, yaml.SequenceNode):
-            return [self._convert(v, f"{where}[{i}]") for i, v in enumerate(node.value)]
-        return yaml.safe_load(yaml.serialize(node))
-
-    def line(self, where: str) -> int | None:
-        while where:
-            if where in self.lines:
-                return self.lines[where]
-            where = where.rsplit(".", 1)[0] if "." in where else ""
-        return None
-
-    def fail(self, where: str, message: str) -> None:
-        raise InputError(f"{where}: {message}" if where else message, path=str(self.path),
-                         line=self.line(where), field=where or None)
+    @classmethod
+    def load(cls, path: Path) -> _Doc:
+        # a field's line is where its value starts (for a block value: the line below the key)
+        return load_yaml_document(path, what="model file", empty_hint="it needs at least 'types' and 'initial'",
+                                  lines="value", document_type=cls)
 
     # typed getters -------------------------------------------------------------------------
     def number(self, value: Any, where: str, *, minimum: float = 0.0, strict: bool = False,
@@ -160,17 +118,6 @@ class _Doc:
             high = f" and <= {maximum:g}" if math.isfinite(maximum) else ""
             self.fail(where, f"expected a number {low}{high}, found {value!r}")
         return value
-
-    def mapping(self, value: Any, where: str) -> dict:
-        if not isinstance(value, dict):
-            self.fail(where, f"expected a mapping (key: value lines), found {type(value).__name__}")
-        return value
-
-    def only(self, value: dict, allowed: set[str], where: str) -> None:
-        for key in value:
-            if key not in allowed:
-                sub = f"{where}.{key}" if where else key
-                self.fail(sub, f"unknown field {key!r}; allowed here: {', '.join(sorted(allowed))}")
 
 
 def _response(doc: _Doc, drug: str, spec: Any, where: str) -> DrugResponse:
@@ -246,7 +193,7 @@ def load_scenario(path: str | Path) -> Scenario:
     ('S',)
     """
     path = Path(path)
-    doc = _Doc(path)
+    doc = _Doc.load(path)
     data = doc.mapping(doc.data, "")
     doc.only(data, _TOP, "")
     for key in ("types", "initial"):

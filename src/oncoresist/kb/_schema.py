@@ -12,7 +12,6 @@ import re
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -23,6 +22,7 @@ from pydantic import (
 )
 
 from oncoresist._core.exceptions import InputError
+from oncoresist._core.yamldoc import YamlDocument, YamlWording, load_yaml_document
 
 MODALITIES = (
     "small molecule",
@@ -226,74 +226,24 @@ class RulesFile(_Strict):
 # ------------------------------------------------------------------------------------------
 # Loading YAML with line numbers
 
-
-class _LineLoader(yaml.SafeLoader):
-    """A safe loader that also remembers where each mapping starts and where its keys are."""
-
-
-class _DuplicateKeyError(yaml.MarkedYAMLError):
-    """A key given twice in one mapping (PyYAML would silently keep the last one)."""
-
-
-def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> dict:
-    lines = {"__line__": node.start_mark.line + 1}
-    for key_node, _value in node.value:
-        key = str(key_node.value)
-        if key in lines:
-            raise _DuplicateKeyError(
-                problem=f"key {key!r} appears twice in the same entry (first on line {lines[key]})",
-                problem_mark=key_node.start_mark,
-            )
-        lines[key] = key_node.start_mark.line + 1
-    mapping = loader.construct_mapping(node, deep=True)
-    return _Located(mapping, lines)
+# The knowledge base's own wording for unreadable files (curators fix them by hand).
+_WORDING = YamlWording(
+    not_found="file not found; check the path",
+    syntax="is not valid YAML: {problem}{context}; check indentation, colons and quotes there",
+    duplicate=(
+        "is not valid YAML: key {key!r} appears twice in the same entry (first on line {first}); "
+        "check indentation, colons and quotes there"
+    ),
+)
 
 
-class _Located(dict):
-    """A dict that knows the line of itself and of each of its keys."""
+def read_yaml(path: str | Path) -> YamlDocument:
+    """Parse a YAML file with the line of every field.
 
-    def __init__(self, data: dict, lines: dict[str, int]) -> None:
-        super().__init__(data)
-        self.lines = lines
-
-
-_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    return value
-
-
-def read_yaml(path: str | Path) -> Any:
-    """Parse a YAML file, turning syntax errors into an ``InputError`` with the line."""
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        msg = "file not found; check the path"
-        raise InputError(msg, path=path) from None
-    except UnicodeDecodeError as exc:
-        msg = f"is not UTF-8 text ({exc.reason}); save it as UTF-8"
-        raise InputError(msg, path=path) from None
-    try:
-        # The line-aware loader also refuses duplicate keys, which PyYAML would silently merge.
-        return yaml.load(text, Loader=_LineLoader)  # noqa: S506 - a SafeLoader subclass
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark is not None else None
-        problem = exc.problem or str(exc)
-        msg = f"is not valid YAML: {problem}"
-        if exc.context:
-            msg += f" ({exc.context})"
-        msg += "; check indentation, colons and quotes there"
-        raise InputError(msg, path=path, line=line) from None
-    except yaml.YAMLError as exc:
-        msg = f"is not valid YAML: {exc}"
-        raise InputError(msg, path=path) from None
+    Syntax errors and keys given twice (PyYAML would silently keep the last one) become an
+    ``InputError`` with the line.
+    """
+    return load_yaml_document(Path(path), what="knowledge-base file", wording=_WORDING)
 
 
 _ENTRY_NAME = ("id", "name", "gene", "source")
@@ -307,23 +257,27 @@ def _describe_entry(entry: Any, index: int) -> str:
     return f"entry {index + 1}"
 
 
-def _locate(document: Any, loc: tuple) -> tuple[str, int | None, str | None]:
+def _locate(document: YamlDocument, loc: tuple) -> tuple[str, int | None, str | None]:
     """Turn a pydantic error location into (entry description, line, field)."""
     where: list[str] = []
-    node: Any = document
-    line = getattr(document, "lines", {}).get("__line__")
+    node: Any = document.data
+    path = ""
+    line = document.lines.get("")
     field = None
     for step in loc:
         if isinstance(step, int):
             if isinstance(node, list) and step < len(node):
                 where.append(_describe_entry(node[step], step))
                 node = node[step]
-                line = getattr(node, "lines", {}).get("__line__", line)
+                path = f"{path}[{step}]"
+                if isinstance(node, dict):  # an entry's line; a list item's own line is not used
+                    line = document.lines.get(path, line)
             continue
         key = "class" if step == "drug_class" else str(step)
         field = key
         if isinstance(node, dict):
-            line = getattr(node, "lines", {}).get(key, line)
+            path = f"{path}.{key}" if path else key
+            line = document.lines.get(path, line)
             node = node.get(key)
         else:
             node = None
@@ -367,20 +321,20 @@ def _known_fields(model: type[BaseModel], loc: tuple) -> list[str]:
     return [info.alias or name for name, info in current.model_fields.items()]
 
 
-def validate(document: Any, model: type[BaseModel], path: str | Path) -> BaseModel:
+def validate(document: YamlDocument, model: type[BaseModel], path: str | Path) -> BaseModel:
     """Validate a parsed YAML document; the first problem becomes an ``InputError``.
 
     The message names the entry (index and id/name) and the field; the error carries the file,
     the line and the field.
     """
-    if not isinstance(document, dict):
+    if not isinstance(document.data, dict):
         msg = (
             "expected a mapping with 'schema_version' and a list of entries, found "
-            f"{type(document).__name__}"
+            f"{type(document.data).__name__}"
         )
         raise InputError(msg, path=path, line=1)
     try:
-        return model.model_validate(_plain(document))
+        return model.model_validate(document.data)
     except ValidationError as exc:
         # An unknown key is usually a misspelt known one: report it first, with a suggestion.
         errors = sorted(exc.errors(), key=lambda e: e["type"] != "extra_forbidden")
@@ -398,24 +352,18 @@ def validate(document: Any, model: type[BaseModel], path: str | Path) -> BaseMod
         raise InputError(msg, path=path, line=line, field=None if entry_level else field) from None
 
 
-def load_file(path: str | Path, model: type[BaseModel]) -> tuple[BaseModel, Any]:
+def load_file(path: str | Path, model: type[BaseModel]) -> tuple[BaseModel, YamlDocument]:
     """Read and validate one YAML file; returns the model and the line-aware raw document."""
     document = read_yaml(path)
     return validate(document, model, path), document
 
 
-def entry_line(document: Any, list_key: str, index: int) -> int | None:
+def entry_line(document: YamlDocument, list_key: str, index: int) -> int | None:
     """Line of entry ``index`` of the list ``list_key`` in a raw document, if known."""
-    try:
-        return document[list_key][index].lines["__line__"]
-    except (KeyError, IndexError, TypeError, AttributeError):
-        return None
+    return document.lines.get(f"{list_key}[{index}]")
 
 
-def field_line(document: Any, list_key: str, index: int, field: str) -> int | None:
+def field_line(document: YamlDocument, list_key: str, index: int, field: str) -> int | None:
     """Line of ``field`` in entry ``index`` of ``list_key``, else the entry's line."""
-    try:
-        entry = document[list_key][index]
-        return entry.lines.get(field, entry.lines["__line__"])
-    except (KeyError, IndexError, TypeError, AttributeError):
-        return None
+    entry = f"{list_key}[{index}]"
+    return document.lines.get(f"{entry}.{field}", document.lines.get(entry))

@@ -275,7 +275,10 @@ def _model_section(result) -> Section:
         "<p>Compartments built from the knowledge base for the alterations found: a compartment is "
         "killed by a drug that targets one of its genes unless a curated rule gives one of its "
         "alterations resistance to it. Each compartment grows exponentially at its net rate under "
-        "the current exposure; ctDNA allele fractions follow the tumour fraction of cfDNA "
+        "the current exposure and, from day 0, resistant compartments are also fed by mutation from "
+        "their parent (per-division probability x birth rate "
+        f"{result.model.birth_rate:g}/day; Bozic et al. 2013, doi:10.7554/eLife.00747); "
+        "ctDNA allele fractions follow the tumour fraction of cfDNA "
         "(binomial read sampling), imaging burdens the cube root of the tumour size.</p>"
         + table_html(result.model.to_frame())
         + f"<p>Calibration: {escape(method)}; {info['n_observations']} observations; "
@@ -301,9 +304,30 @@ def _edge_note(calibration) -> str:
     return (
         f'<p class="skipped">Posterior at the edge of its prior: {escape(", ".join(edge))}. The data push '
         "these parameters against a bound, which usually means the model does not describe this "
-        "patient well there (for example a resistant clone that arose by mutation during therapy "
-        "rather than before it); read the forecast with that in mind.</p>"
+        "patient well there (for example a resistant clone that appeared later, or grew faster, than "
+        "the pre-existing fraction, de novo mutation at the stated rate and the shared resistant growth "
+        "rate allow); read the forecast with that in mind.</p>"
     )
+
+
+def _prior_text(prior) -> str:
+    text = f"{prior.distribution}({prior.low:g}, {prior.high:g})"
+    return f"{text}, {prior.source}" if prior.source else text
+
+
+def _beyond_horizon_note(fc) -> str:
+    """Say why a strategy's median time to progression lies beyond the horizon."""
+    notes = []
+    for row in fc.summary().itertuples(index=False):
+        if np.isfinite(row.ttp_median):
+            continue
+        notes.append(
+            f"<b>{escape(row.strategy)}</b>: in {1 - row.p_progression_horizon:.0%} of the draws the tumour "
+            f"does not progress within {fc.horizon_days} days; its resistance route is "
+            f"{escape(row.resistance_route)}, which in those draws does not outgrow the tumour's nadir "
+            "by the RECIST margin within the horizon (read it as 'later than the horizon', not 'never')."
+        )
+    return "<p>" + "<br>".join(notes) + "</p>" if notes else ""
 
 
 def _forecast_section(result) -> Section:
@@ -312,15 +336,22 @@ def _forecast_section(result) -> Section:
                        f'<p class="skipped">Skipped: {escape(result.skipped.get("forecast", ""))}</p>')
     fc = result.forecast
     settings = result.loaded.case.forecast
+    mutation = result.loaded.case.mutation
     body = (
         f"<p>Each of {fc.draws['draw'].nunique()} posterior draws is projected from day "
         f"{fc.start_day:g} for {fc.horizon_days} days under each strategy. Progression: the sum of "
         f"diameters (tumour size<sup>1/3</sup>) {settings.progression_increase:.0%} above its nadir "
         "(RECIST 1.1); for intermittent and adaptive strategies above the larger of the nadir and the "
         "size at the start. Resistance emergence: cells that no drug of the strategy kills reach "
-        f"{settings.resistance_majority:.0%} of the tumour. Only resistance mechanisms observed in this "
-        "patient are modelled, so forecasts are optimistic about mechanisms not yet seen.</p>"
+        f"{settings.resistance_majority:.0%} of the tumour. Resistant compartments also arise by "
+        "mutation during therapy (per-division probability in the model table). A strategy whose "
+        "drugs kill every observed compartment gets an <b>unknown-resistance</b> compartment: cells "
+        "of the last compartment that acquire a mechanism not seen in this patient, killed by no drug "
+        f"of the strategy, at {mutation.rate:g} per site and division times a number of sites drawn "
+        f"for each posterior draw from {escape(_prior_text(mutation.unknown_sites))}; the column "
+        "<i>resistance_route</i> says which applies.</p>"
         + table_html(fc.summary())
+        + _beyond_horizon_note(fc)
         + figure_html(_figures.survival_curves(fc.survival(step=7), dict(fc.burden), fc.start_day),
                       "Left: fraction of posterior draws free of progression. Right: tumour burden, "
                       "median and 90% band.", alt="forecast survival curves")

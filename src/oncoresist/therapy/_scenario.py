@@ -12,9 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from oncoresist._core.exceptions import InputError
+from oncoresist._core.yamldoc import YamlDocument, load_yaml_document
 from oncoresist.evolve import StopRules, load_scenario
 from oncoresist.therapy._compare import Settings, _check
 from oncoresist.therapy._monitoring import CtDNA, Imaging, Monitoring, ProgressionRule
@@ -63,65 +62,16 @@ class TherapyScenario:
     inputs: list[str] = field(default_factory=list)
 
 
-class _Doc:
-    def __init__(self, path: Path):
-        self.path = path
-        self.lines: dict[str, int] = {}
-        try:
-            text = path.read_text(encoding="utf-8")
-        except OSError as exc:
-            msg = f"cannot read the scenario file: {exc.strerror}"
-            raise InputError(msg, path=str(path)) from None
-        try:
-            node = yaml.compose(text, Loader=yaml.SafeLoader)
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            msg = f"not valid YAML: {getattr(exc, 'problem', exc)}; fix the syntax"
-            raise InputError(msg, path=str(path), line=mark.line + 1 if mark else None) from None
-        if node is None:
-            msg = "the scenario file is empty; it needs 'model' and 'strategies'"
-            raise InputError(msg, path=str(path))
-        self.data = self._convert(node, "")
+class _Doc(YamlDocument):
+    """A scenario file: plain data with the line of every field (at its key), and typed getters.
 
-    def _convert(self, node: yaml.Node, where: str) -> Any:
-        self.lines[where] = node.start_mark.line + 1
-        if isinstance(node, yaml.MappingNode):
-            out = {}
-            for key_node, value_node in node.value:
-                # keys as written: YAML 1.1 would read 'on'/'off' (intermittent cycles) as booleans
-                key = str(key_node.value) if isinstance(key_node, yaml.ScalarNode) else str(key_node.value)
-                sub = f"{where}.{key}" if where else key
-                if key in out:
-                    self.fail(sub, f"field {key!r} appears twice")
-                self.lines[sub] = key_node.start_mark.line + 1
-                out[key] = self._convert(value_node, sub)
-                self.lines[sub] = key_node.start_mark.line + 1
-            return out
-        if isinstance(node, yaml.SequenceNode):
-            return [self._convert(v, f"{where}[{i}]") for i, v in enumerate(node.value)]
-        return yaml.safe_load(yaml.serialize(node))
+    Keys are kept as written, so YAML 1.1 does not read 'on'/'off' (intermittent cycles) as booleans.
+    """
 
-    def line(self, where: str) -> int | None:
-        while where:
-            if where in self.lines:
-                return self.lines[where]
-            where = where.rsplit(".", 1)[0] if "." in where else ""
-        return None
-
-    def fail(self, where: str, message: str) -> None:
-        raise InputError(f"{where}: {message}" if where else message, path=str(self.path),
-                         line=self.line(where), field=where or None)
-
-    def mapping(self, value: Any, where: str) -> dict:
-        if not isinstance(value, dict):
-            self.fail(where, f"expected a mapping (key: value lines), found {type(value).__name__}")
-        return value
-
-    def only(self, value: dict, allowed: set[str], where: str) -> None:
-        for key in value:
-            if key not in allowed:
-                sub = f"{where}.{key}" if where else key
-                self.fail(sub, f"unknown field {key!r}; allowed here: {', '.join(sorted(allowed))}")
+    @classmethod
+    def load(cls, path: Path) -> _Doc:
+        return load_yaml_document(path, what="scenario file", empty_hint="it needs 'model' and 'strategies'",
+                                  document_type=cls)
 
     def number(self, value: Any, where: str, *, strict: bool = False, allow_inf: bool = False) -> float:
         if isinstance(value, str):
@@ -187,7 +137,7 @@ def _strategy(doc: _Doc, name: str, spec: Any, drugs: tuple[str, ...]) -> Strate
         doc.fail(where, f"missing or wrong fields for type {kind!r} ({exc}); fields: {', '.join(fields)}")
     except InputError as exc:
         sub = f"{where}.{exc.field.split('.')[0]}" if exc.field else where
-        doc.fail(sub if doc.line(sub) else where, exc.message)
+        doc.fail(sub if doc.line_of(sub) else where, exc.message)
     raise AssertionError  # pragma: no cover
 
 
@@ -259,7 +209,7 @@ def load_therapy_scenario(path: str | Path) -> TherapyScenario:
     ['mono']
     """
     path = Path(path)
-    doc = _Doc(path)
+    doc = _Doc.load(path)
     data = doc.mapping(doc.data, "")
     doc.only(data, _TOP, "")
     for key in ("model", "strategies"):
