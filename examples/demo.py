@@ -98,7 +98,7 @@ def patient_case() -> None:
     console.rule("[bold]Patient case: annotate, track ctDNA, calibrate, forecast, report")
     result = run_case(EXAMPLES / "egfr_nsclc" / "case.yaml", out=OUT / "egfr_nsclc")
     table = Table(title="Forecast from the posterior (time to progression, days; 90% credible interval)")
-    for column in ("strategy", "median", "interval", "P(progression by 1 year)"):
+    for column in ("strategy", "median", "interval", "P(progression by 1 year)", "resistance route"):
         table.add_column(column)
 
     def days(value: float) -> str:
@@ -110,6 +110,7 @@ def patient_case() -> None:
             days(row.ttp_median),
             f"{days(row.ttp_ci_low)}-{days(row.ttp_ci_high)}",
             f"{row.p_progression_1y:.2f}",
+            row.resistance_route,
         )
     console.print(table)
     console.print(f"report: {OUT / 'egfr_nsclc' / 'report.html'}")
