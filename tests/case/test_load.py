@@ -180,3 +180,69 @@ def test_mutation_sites_must_read_as_alterations(tmp_path):
     path.write_text(yaml.safe_dump(data, sort_keys=False))
     with pytest.raises(InputError, match=r"line \d+: mutation.sites: cannot read 'mystery' as an alteration"):
         load_case(path)
+
+
+def _copy_case_data(tmp_path: Path) -> None:
+    for f in DATA.iterdir():
+        if f.is_file() and f.suffix != ".yaml":
+            shutil.copy(f, tmp_path / f.name)
+
+
+def test_repeated_key_refused_at_its_line(tmp_path):
+    # PyYAML alone would keep the last 'seed' silently; the case file must refuse it.
+    _copy_case_data(tmp_path)
+    lines = MINI.read_text().splitlines()
+    lines.insert(5, "seed: 6")  # mini.yaml line 5 is 'seed: 5': the repeat becomes line 6
+    path = tmp_path / "case.yaml"
+    path.write_text("\n".join(lines) + "\n")
+    with pytest.raises(InputError, match="field 'seed' appears twice") as info:
+        load_case(path)
+    assert info.value.line == 6
+    assert info.value.field == "seed"
+    assert info.value.path == str(path)
+
+
+def test_repeated_nested_key_refused_at_its_line(tmp_path):
+    _copy_case_data(tmp_path)
+    text = MINI.read_text().replace("{horizon_days: 365,", "{horizon_days: 365, horizon_days: 200,")
+    path = tmp_path / "case.yaml"
+    path.write_text(text)
+    with pytest.raises(InputError, match="forecast.horizon_days: field 'horizon_days' appears twice") as info:
+        load_case(path)
+    assert info.value.line == 18  # the forecast line of mini.yaml
+
+
+def test_unknown_key_reported_as_written(tmp_path):
+    # YAML 1.1 reads the key 'yes' as True; the message must quote what the user wrote.
+    _copy_case_data(tmp_path)
+    path = tmp_path / "case.yaml"
+    path.write_text(MINI.read_text() + "yes: 1\n")  # mini.yaml has 18 lines: this is line 19
+    with pytest.raises(InputError, match="unknown field 'yes'") as info:
+        load_case(path)
+    assert info.value.line == 19
+
+
+def test_missing_top_level_field_points_at_first_line(tmp_path):
+    _copy_case_data(tmp_path)
+    path = tmp_path / "case.yaml"
+    path.write_text(MINI.read_text().replace("disease: NSCLC\n", ""))
+    with pytest.raises(InputError, match="disease: required field is missing") as info:
+        load_case(path)
+    assert info.value.line == 2  # line 1 is a comment; the mapping starts on line 2
+
+
+@pytest.mark.parametrize("text", ["", "# only a comment\n", "- a list\n"])
+def test_empty_or_not_mapping_case_file(tmp_path, text):
+    path = tmp_path / "case.yaml"
+    path.write_text(text)
+    with pytest.raises(InputError, match="must be a YAML mapping of fields"):
+        load_case(path)
+
+
+def test_syntax_error_names_its_line(tmp_path):
+    path = tmp_path / "case.yaml"
+    path.write_text("pseudonym: TEST-CASE-01\ndisease: [NSCLC\nseed: 5\n")
+    with pytest.raises(InputError, match="is not valid YAML: expected ',' or ']', but got ':'") as info:
+        load_case(path)
+    # the list opened on line 2 is still open when the parser meets 'seed:' on line 3
+    assert info.value.line == 3

@@ -345,3 +345,119 @@ def test_coupling_receives_drug_concentrations():
     assert before == pytest.approx(800.0, rel=0.01)
     assert r.final_sizes["A"] == pytest.approx(80.0, rel=0.01)
     assert {c["d1"] for c in coupling.seen} == {0.0, 1.0}
+
+
+# ---------------------------------------------------------------------------- max_size guard
+def _pure_growth(n0=1000):
+    # one type, b = 0.5, d = 0.1: net rate r = 0.4 per day, no mutation
+    return Model(types=(CellType("S", 0.5, 0.1),), initial={"S": n0})
+
+
+def _assert_never_negative(r):
+    table = r.to_frame()
+    assert (table["size"] >= 0).all()
+    assert (r.totals[list(r.type_names)].to_numpy() >= 0).all()
+    assert all(v >= 0 for v in r.final_sizes.values())
+
+
+def test_max_size_stops_ode_at_the_closed_form_time():
+    # deterministic growth N0 e^{r t} reaches max_size at ln(max_size / N0) / r (closed form):
+    # ln(1e15 / 1e3) / 0.4 = 69.0776 days. Tolerance 1e-5 days: LSODA at rtol 1e-8 puts the located
+    # crossing within ~rtol / r = 2.5e-8 days of it.
+    r = simulate(_pure_growth(), engine="ode", stop=StopRules(time_limit=1e9, max_size=1e15), record_interval=10)
+    expected = math.log(1e15 / 1e3) / 0.4
+    assert r.outcome == "max_size"
+    assert r.events["max_size"] == pytest.approx(expected, abs=1e-5)
+    assert "time_limit" not in r.events
+    assert r.final_sizes["S"] == pytest.approx(1e15, rel=1e-6)
+    _assert_never_negative(r)
+    # an explicit, smaller bound: ln(1e9 / 1e3) / 0.4
+    r = simulate(_pure_growth(), engine="ode", stop=StopRules(time_limit=1e9, max_size=1e9))
+    assert r.events["max_size"] == pytest.approx(math.log(1e6) / 0.4, abs=1e-5)
+    # by default the ode engine (float counts, no overflow) has no bound: 1e3 e^{0.4 * 100} = 2.4e20
+    assert StopRules().max_size is None
+    r = simulate(_pure_growth(), engine="ode", stop=StopRules(time_limit=100.0))
+    assert r.outcome == "time_limit"
+    assert r.final_sizes["S"] == pytest.approx(1e3 * math.exp(40.0), rel=1e-6)
+
+
+def test_max_size_stops_hybrid_at_the_closed_form_time():
+    # Hybrid runs from N0 = 1000 cells with a huge time limit end at the default max_size, 1e15.
+    # The event is recorded at the end of the step of the crossing, so each run's crossing time is
+    # recovered as t_event - ln(N_end / max_size) / r (growth within that last step is deterministic
+    # to ~1e-7 at 1e15 cells). Closed form: ln(max_size / N0) / r = 69.0776 days, up to the
+    # fluctuation of W = lim N e^{-rt}: T = ln(max_size / W) / r with E[W] = N0, Var W = N0 (b+d)/(b-d)
+    # (Kendall 1948), i.e. SD(T) ~ sqrt(1.5e-3) / 0.4 = 0.097 days and a bias Var W / (2 N0^2 r) =
+    # 0.0019 days (far below the 4 SE tolerance, 0.027 days with 200 runs).
+    b, d, n0, size = 0.5, 0.1, 1000, 1e15
+    r_net = b - d
+    times, ends, steps = [], [], []
+    for seed in range(200):
+        r = simulate(_pure_growth(n0), stop=StopRules(time_limit=1e9), rng=seed, record_interval=20)
+        assert r.outcome == "max_size"
+        total = sum(r.final_sizes.values())
+        assert total >= size
+        ends.append(total)
+        steps.append(math.log(total / size) / r_net)
+        times.append(r.events["max_size"] - steps[-1])
+        _assert_never_negative(r)
+    # the last step is at most the approach floor 0.05 / (b + d) days past the crossing (hybrid_advance)
+    assert max(steps) <= 0.05 / (b + d) * 1.001
+    assert max(ends) < 2**62
+    times = np.asarray(times)
+    se = times.std(ddof=1) / math.sqrt(len(times))
+    expected = math.log(size / n0) / r_net
+    assert abs(times.mean() - expected) < 4 * se, (times.mean(), expected, se)
+    # the spread agrees with SD(T) = sqrt((b + d) / ((b - d) N0)) / r within 25 % (200 runs: SE of an
+    # SD is ~5 %)
+    assert times.std(ddof=1) == pytest.approx(math.sqrt((b + d) / ((b - d) * n0)) / r_net, rel=0.25)
+
+
+def test_max_size_exact_engine_stops_at_the_event():
+    # the exact engine checks after every event: the run ends at the birth that makes max_size
+    r = simulate(_pure_growth(10), engine="exact", stop=StopRules(time_limit=1e9, max_size=2000), rng=3)
+    assert r.outcome == "max_size"
+    assert r.final_sizes["S"] == 2000
+    assert r.events["max_size"] == r.totals["time"].iloc[-1]
+    _assert_never_negative(r)
+
+
+def test_runs_that_never_fall_below_progression_size_end_at_max_size():
+    # the problem this guard fixes: untreated _two_type (net 0.7 per day) never falls below the
+    # progression size after detection, so it used to grow until the time limit into int64 overflow;
+    # now it ends at max_size, counts intact and non-negative
+    stop = StopRules(detection_size=5e4, progression_size=5e4, time_limit=1e9)
+    r = simulate(_two_type(), stop=stop, rng=5)
+    assert r.outcome == "max_size"
+    assert "progression" not in r.events
+    assert r.events["max_size"] > r.events["detection"]
+    total = sum(r.final_sizes.values())
+    assert 1e15 <= total < 1e15 * math.exp(0.05)
+    _assert_never_negative(r)
+    # max_size is also watched before detection, and beats a detection in the same step
+    r = simulate(_two_type(), stop=StopRules(detection_size=1e4, max_size=1e4, time_limit=1e9), engine="exact", rng=2)
+    assert r.outcome == "max_size"
+    assert r.events["max_size"] == r.events["detection"]
+
+
+def test_max_size_is_validated():
+    with pytest.raises(InputError, match=r"max_size must be a number of cells in \(0, 1e\+17\]"):
+        StopRules(max_size=1e18)
+    for bad in (0, -1, math.nan, "big"):
+        with pytest.raises(InputError, match="max_size must be"):
+            StopRules(max_size=bad)
+    with pytest.raises(InputError, match="progression_size 1e\\+16 exceeds max_size 1e\\+15"):
+        StopRules(progression_size=1e16, max_size=1e15)
+    with pytest.raises(InputError, match="detection_size 1e\\+16 exceeds max_size 1e\\+15"):
+        simulate(_pure_growth(), stop=StopRules(detection_size=1e16))  # hybrid's default bound
+    assert simulate(_pure_growth(), engine="ode", stop=StopRules(detection_size=1e16, stop_at_detection=True)).outcome \
+        == "detected"
+    with pytest.raises(InputError, match="thresholds.big 1e\\+14 exceeds max_size 1e\\+12"):
+        StopRules(max_size=1e12, thresholds={"big": ("S", 1e14)})
+    with pytest.raises(InputError, match="threshold names must be"):
+        StopRules(thresholds={"max_size": ("S", 10)})
+    with pytest.raises(InputError, match="already reaches stop.max_size"):
+        simulate(_pure_growth(5000), stop=StopRules(max_size=5000, time_limit=1.0))
+    with pytest.raises(InputError, match="above the largest supported population"):
+        Model(types=(CellType("S", 0.5, 0.1),), initial={"S": 10**19})
+    assert StopRules(max_size=1e17).max_size == 1e17

@@ -73,3 +73,16 @@ def test_drug_to_frame_and_write(tmp_path, index):
     assert frame.loc[frame.field == "targets", "value"].item() == "EGFR"
     out = drug.write(tmp_path / "drug.tsv")
     assert out.read_text().startswith("field\tvalue\n")
+
+
+def test_acts_on_round_trips_and_ships_in_the_compiled_kb():
+    from oncoresist import kb
+    from oncoresist.kb._drugs import Drug
+
+    drug = Drug("x", acts_on=("tumour", "hgf-met"))
+    assert Drug.from_dict(drug.to_dict()) == drug
+    assert Drug.from_dict({"name": "y"}).acts_on == ("tumour",)
+    assert kb.get_drug("Keytruda").acts_on == ("immune-checkpoint",)
+    assert kb.get_drug("capmatinib").acts_on == ("tumour", "hgf-met")
+    assert kb.get_drug("erlotinib").acts_on == ("tumour",)
+    assert "acts_on" in set(kb.get_drug("capmatinib").to_frame()["field"])

@@ -158,3 +158,32 @@ def test_duplicate_key_is_refused_with_its_line(tmp_path):
     with pytest.raises(InputError, match="'effect' appears twice") as info:
         load_file(path, RulesFile)
     assert info.value.line == 10
+
+
+DRUG = "schema_version: 1\ndrugs:\n  - name: x\n    class: c\n    modality: small molecule\n"
+
+
+def test_acts_on_defaults_to_tumour(tmp_path):
+    index = load_drugs(_write(tmp_path, DRUG, "drugs.yaml"))
+    assert index.drugs["x"].acts_on == ("tumour",)
+
+
+def test_acts_on_is_read(tmp_path):
+    text = DRUG + "    acts_on: [tumour, hgf-met]\n"
+    index = load_drugs(_write(tmp_path, text, "drugs.yaml"))
+    assert index.drugs["x"].acts_on == ("tumour", "hgf-met")
+
+
+def test_acts_on_unknown_compartment_lists_the_choices(tmp_path):
+    text = DRUG + "    acts_on: [tumour, stroma]\n"
+    with pytest.raises(InputError) as info:
+        load_file(_write(tmp_path, text, "drugs.yaml"), DrugsFile)
+    assert info.value.line == 6
+    assert "'hgf-met'" in str(info.value)
+
+
+@pytest.mark.parametrize("value", ["[]", "[tumour, tumour]"])
+def test_acts_on_empty_or_repeated_is_refused(tmp_path, value):
+    text = DRUG + f"    acts_on: {value}\n"
+    with pytest.raises(InputError, match="acts_on"):
+        load_file(_write(tmp_path, text, "drugs.yaml"), DrugsFile)

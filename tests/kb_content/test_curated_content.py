@@ -655,3 +655,73 @@ def test_rule_patterns_match_what_they_should(rule_id, observed, expected):
     rule = rule_by_id(rule_id)
     pattern = variants.parse_alteration(rule["gene"], rule["alteration"])
     assert pattern.matches(variants.Alteration.parse(observed)) is expected
+
+
+# ---------------------------------------------------------------------- compartments (acts_on)
+# The rules of docs/kb-curation.md ("Compartments"), written out independently of the YAML:
+# checkpoint antibodies act on the checkpoint only; MET inhibitors (not the MET ADC) add hgf-met;
+# VEGF(R) inhibitors add angiogenesis (the VEGF/VEGFR2 antibodies act on it only); the
+# paradox-inducing V600 BRAF inhibitors add fibroblast-activation (Hirata et al. 2015 Cancer
+# Cell 27:574: PLX4720 paradoxically activates melanoma-associated fibroblasts).
+COMPARTMENTS = {
+    "tumour",
+    "immune-checkpoint",
+    "fibroblast-activation",
+    "hgf-met",
+    "macrophages",
+    "angiogenesis",
+}
+CHECKPOINT_CLASSES = {"anti-PD-1 antibody", "anti-PD-L1 antibody", "anti-CTLA-4 antibody"}
+
+
+def _acts_on(drug: dict) -> set[str]:
+    return set(drug.get("acts_on", ["tumour"]))
+
+
+def test_acts_on_uses_the_closed_vocabulary_without_repeats():
+    for drug in drugs():
+        values = drug.get("acts_on", ["tumour"])
+        assert values, drug["name"]
+        assert set(values) <= COMPARTMENTS, drug["name"]
+        assert len(values) == len(set(values)), drug["name"]
+
+
+def test_checkpoint_antibodies_act_on_the_checkpoint_only():
+    members = [d for d in drugs() if d["class"] in CHECKPOINT_CLASSES]
+    assert {d["name"] for d in members} >= {"pembrolizumab", "nivolumab", "atezolizumab",
+                                             "durvalumab", "ipilimumab"}
+    for drug in members:
+        assert _acts_on(drug) == {"immune-checkpoint"}, drug["name"]
+    others = [d["name"] for d in drugs()
+              if "immune-checkpoint" in _acts_on(d) and d["class"] not in CHECKPOINT_CLASSES]
+    assert others == []
+
+
+def test_met_inhibitors_lift_the_hgf_bypass():
+    for drug in drugs():
+        met = "MET" in drug.get("targets", []) and drug["modality"] != "antibody-drug conjugate"
+        assert ("hgf-met" in _acts_on(drug)) == met, drug["name"]
+    for name in ("capmatinib", "tepotinib", "savolitinib", "crizotinib", "cabozantinib"):
+        assert {"tumour", "hgf-met"} <= _acts_on(drug_index()[name]), name
+
+
+def test_vegf_pathway_inhibitors_act_on_angiogenesis():
+    for drug in drugs():
+        vegf = bool({"KDR", "VEGFA"} & set(drug.get("targets", [])))
+        assert ("angiogenesis" in _acts_on(drug)) == vegf, drug["name"]
+    assert _acts_on(drug_index()["bevacizumab"]) == {"angiogenesis"}
+    assert _acts_on(drug_index()["sunitinib"]) == {"tumour", "angiogenesis"}
+
+
+def test_fibroblast_activation_only_for_paradox_inducing_braf_inhibitors():
+    activating = {d["name"] for d in drugs() if "fibroblast-activation" in _acts_on(d)}
+    assert activating == {"vemurafenib", "dabrafenib", "encorafenib"}
+    # plixorafenib is a paradox breaker: Hirata's mechanism (paradoxical activation) does not apply
+    assert "fibroblast-activation" not in _acts_on(drug_index()["plixorafenib"])
+
+
+def test_drugs_without_acts_on_are_tumour_only_and_chemotherapy_is_direct():
+    for drug in drugs():
+        if drug["modality"] in {"chemotherapy", "hormone therapy"}:
+            assert _acts_on(drug) == {"tumour"}, drug["name"]
+    assert _acts_on(drug_index()["erlotinib"]) == {"tumour"}

@@ -12,10 +12,10 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import yaml
 from pydantic import ValidationError
 
 from oncoresist._core import InputError, read_table
+from oncoresist._core.yamldoc import YamlDocument, YamlWording, load_yaml_document
 from oncoresist.case._schema import Case
 
 PathLike = str | os.PathLike[str]
@@ -43,6 +43,8 @@ class LoadedCase:
         The panel of normals, or None.
     imaging
         ``day result burden`` (burden may be missing), or None.
+    document
+        The case file as read, with the line of every field (for messages that point into it).
     """
 
     case: Case
@@ -52,6 +54,7 @@ class LoadedCase:
     ctdna: pd.DataFrame | None = None
     normals: pd.DataFrame | None = None
     imaging: pd.DataFrame | None = None
+    document: YamlDocument | None = field(default=None, repr=False, compare=False)
 
     @property
     def input_files(self) -> list[Path]:
@@ -61,33 +64,6 @@ class LoadedCase:
     def canonical(self, drugs: list[str]) -> list[str]:
         """Canonical names of ``drugs``."""
         return [self.drugs[d] for d in drugs]
-
-
-def _yaml_node_line(root: Any, loc: tuple) -> int | None:
-    """1-based line of the YAML node at ``loc`` (the deepest node found on the way)."""
-    node, line = root, None
-    for key in loc:
-        if node is None:
-            break
-        line = node.start_mark.line + 1
-        if isinstance(node, yaml.MappingNode):
-            match = [v for k, v in node.value if getattr(k, "value", None) == key]
-            if not match:
-                # the key is absent (missing field) or refused: point at the key itself if present
-                keys = [k for k, _ in node.value if getattr(k, "value", None) == key]
-                node = keys[0] if keys else None
-                if node is not None:
-                    line = node.start_mark.line + 1
-                break
-            key_node = next(k for k, v in node.value if getattr(k, "value", None) == key)
-            line = key_node.start_mark.line + 1
-            node = match[0]
-        elif isinstance(node, yaml.SequenceNode) and isinstance(key, int) and key < len(node.value):
-            node = node.value[key]
-            line = node.start_mark.line + 1
-        else:
-            break
-    return line
 
 
 def _field_path(loc: tuple) -> str:
@@ -100,7 +76,18 @@ def _field_path(loc: tuple) -> str:
     return text
 
 
-def _validation_error(exc: ValidationError, path: Path, root: Any) -> InputError:
+def _line_of(doc: YamlDocument, loc: tuple) -> int | None:
+    """1-based line of the field at ``loc`` (of the nearest enclosing field written in the file).
+
+    A field missing at the top level gets the first line of the document; the whole document
+    (``loc == ()``) gets no line.
+    """
+    if not loc:
+        return None
+    return doc.line_of(_field_path(loc)) or doc.lines.get("")
+
+
+def _validation_error(exc: ValidationError, path: Path, doc: YamlDocument) -> InputError:
     err = exc.errors(include_url=False)[0]
     loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-")))
     where = _field_path(loc) or "(top level)"
@@ -115,33 +102,33 @@ def _validation_error(exc: ValidationError, path: Path, root: Any) -> InputError
     more = len(exc.errors()) - 1
     if more:
         text += f" (and {more} more problem{'s' if more > 1 else ''} after this one is fixed)"
-    return InputError(text, path=path, line=_yaml_node_line(root, loc) if root is not None else None,
-                      field=where)
+    return InputError(text, path=path, line=_line_of(doc, loc), field=where)
 
 
-def parse_case_text(text: str, path: Path) -> Case:
-    """Validate YAML text as a case file (no files are touched)."""
-    try:
-        root = yaml.compose(text)
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        msg = f"is not valid YAML: {getattr(exc, 'problem', exc)}; fix the syntax"
-        raise InputError(msg, path=path, line=None if mark is None else mark.line + 1) from None
-    if not isinstance(data, dict):
+_WORDING = YamlWording(syntax="is not valid YAML: {problem}; fix the syntax")
+
+
+def parse_case_text(text: str, path: Path) -> tuple[Case, YamlDocument]:
+    """Validate YAML text as a case file (no files are touched); also give the document read.
+
+    Keys are kept as written and a key given twice is refused (see :mod:`oncoresist._core.yamldoc`).
+    """
+    # no empty_hint: an empty file is refused below, with the message of any non-mapping file
+    doc = load_yaml_document(path, text=text, what="case file", wording=_WORDING)
+    if not isinstance(doc.data, dict):
         msg = "must be a YAML mapping of fields (pseudonym:, disease:, ...); see docs/case.md"
         raise InputError(msg, path=path)
     try:
-        return Case.model_validate(data)
+        return Case.model_validate(doc.data), doc
     except ValidationError as exc:
-        raise _validation_error(exc, path, root) from None
+        raise _validation_error(exc, path, doc) from None
 
 
-def _resolve(root: Path, text: str, where: str, case_path: Path, root_node: Any, loc: tuple) -> Path:
+def _resolve(root: Path, text: str, where: str, case_path: Path, doc: YamlDocument, loc: tuple) -> Path:
     target = Path(text)
     target = target if target.is_absolute() else (root / target)
     if not target.is_file():
-        line = _yaml_node_line(root_node, loc)
+        line = _line_of(doc, loc)
         msg = (
             f"{where}: file {text!r} does not exist (looked for {target}); paths are relative to "
             "the case file's folder"
@@ -150,7 +137,7 @@ def _resolve(root: Path, text: str, where: str, case_path: Path, root_node: Any,
     return target.resolve()
 
 
-def _check_drugs(case: Case, case_path: Path, root_node: Any) -> dict[str, str]:
+def _check_drugs(case: Case, case_path: Path, doc: YamlDocument) -> dict[str, str]:
     from oncoresist.kb import get_drug
 
     names: dict[str, str] = {}
@@ -168,11 +155,11 @@ def _check_drugs(case: Case, case_path: Path, root_node: Any) -> dict[str, str]:
         except InputError as exc:
             where = _field_path(loc)
             msg = f"{where}: {exc.message}"
-            raise InputError(msg, path=case_path, line=_yaml_node_line(root_node, loc), field=where) from None
+            raise InputError(msg, path=case_path, line=_line_of(doc, loc), field=where) from None
     return names
 
 
-def _check_sites(case: Case, case_path: Path, root_node: Any) -> None:
+def _check_sites(case: Case, case_path: Path, doc: YamlDocument) -> None:
     """Every key of ``mutation.sites`` must read as an alteration (``EGFR C797S``)."""
     from oncoresist.variants import parse_alteration
 
@@ -190,11 +177,10 @@ def _check_sites(case: Case, case_path: Path, root_node: Any) -> None:
                 "and the change, e.g. 'EGFR C797S'"
             )
             loc = ("mutation", "sites", key)
-            raise InputError(msg, path=case_path, line=_yaml_node_line(root_node, loc),
-                             field="mutation.sites") from None
+            raise InputError(msg, path=case_path, line=_line_of(doc, loc), field="mutation.sites") from None
 
 
-def _read_ctdna(path: Path, patient_id: str | None, case_path: Path, root_node: Any) -> pd.DataFrame:
+def _read_ctdna(path: Path, patient_id: str | None, case_path: Path, doc: YamlDocument) -> pd.DataFrame:
     from oncoresist.ctdna import read_samples
 
     frame = read_samples(path)
@@ -206,14 +192,14 @@ def _read_ctdna(path: Path, patient_id: str | None, case_path: Path, root_node: 
                 f"ctdna.patient_id: no rows of {path.name} have patient_id {patient_id!r}; "
                 f"the table holds {patients[:10]}"
             )
-            raise InputError(msg, path=case_path, line=_yaml_node_line(root_node, ("ctdna", "patient_id")),
+            raise InputError(msg, path=case_path, line=_line_of(doc, ("ctdna", "patient_id")),
                              field="ctdna.patient_id")
     elif len(patients) > 1:
         msg = (
             f"ctdna: {path.name} holds {len(patients)} patients ({', '.join(patients[:5])}...); "
             "add ctdna.patient_id to choose this case's rows"
         )
-        raise InputError(msg, path=case_path, line=_yaml_node_line(root_node, ("ctdna",)), field="ctdna")
+        raise InputError(msg, path=case_path, line=_line_of(doc, ("ctdna",)), field="ctdna")
     if frame.empty:
         msg = "has no sample rows; a ctDNA table needs at least one sample"
         raise InputError(msg, path=path)
@@ -265,7 +251,7 @@ def _read_imaging(path: Path) -> pd.DataFrame:
     return frame.sort_values("day").reset_index(drop=True)[["day", "result", "burden", "_line"]]
 
 
-def _check_dates(loaded: LoadedCase, case_path: Path, root_node: Any) -> None:
+def _check_dates(loaded: LoadedCase, case_path: Path, doc: YamlDocument) -> None:
     """Observations must make sense against the therapy history."""
     case = loaded.case
     first = case.therapy_history[0].start_day
@@ -283,7 +269,7 @@ def _check_dates(loaded: LoadedCase, case_path: Path, root_node: Any) -> None:
             raise InputError(msg, path=loaded.files[role], line=int(row["_line"]), field="day")
     start = case.forecast.start_day
     if start is not None and start < first:
-        line = _yaml_node_line(root_node, ("forecast", "start_day"))
+        line = _line_of(doc, ("forecast", "start_day"))
         msg = (
             f"forecast.start_day: day {start} is before the first therapy line (day {first}); "
             "a forecast starts during or after the therapy history"
@@ -291,7 +277,7 @@ def _check_dates(loaded: LoadedCase, case_path: Path, root_node: Any) -> None:
         raise InputError(msg, path=case_path, line=line, field="forecast.start_day")
     for i, seq in enumerate(case.sequencing):
         if seq.day < first - 3650:
-            line = _yaml_node_line(root_node, ("sequencing", i, "day"))
+            line = _line_of(doc, ("sequencing", i, "day"))
             msg = (
                 f"sequencing[{i}].day: day {seq.day} is more than 10 years before the first therapy "
                 f"line (day {first}); days must be counted from the same day 0 as therapy_history"
@@ -310,28 +296,27 @@ def load_case_file(path: PathLike) -> LoadedCase:
     except UnicodeDecodeError:
         msg = "is not UTF-8 text; save the case file as UTF-8"
         raise InputError(msg, path=case_path) from None
-    case = parse_case_text(text, case_path)
-    root_node = yaml.compose(text)
+    case, doc = parse_case_text(text, case_path)
     root = case_path.resolve().parent
     files: dict[str, Path] = {}
     for i, seq in enumerate(case.sequencing):
-        files[f"sequencing[{i}]"] = _resolve(root, seq.path, f"sequencing[{i}].path", case_path, root_node,
+        files[f"sequencing[{i}]"] = _resolve(root, seq.path, f"sequencing[{i}].path", case_path, doc,
                                              ("sequencing", i, "path"))
     if case.ctdna is not None:
-        files["ctdna"] = _resolve(root, case.ctdna.path, "ctdna.path", case_path, root_node, ("ctdna", "path"))
+        files["ctdna"] = _resolve(root, case.ctdna.path, "ctdna.path", case_path, doc, ("ctdna", "path"))
         if case.ctdna.normals is not None:
-            files["normals"] = _resolve(root, case.ctdna.normals, "ctdna.normals", case_path, root_node,
+            files["normals"] = _resolve(root, case.ctdna.normals, "ctdna.normals", case_path, doc,
                                         ("ctdna", "normals"))
     if case.clonal is not None:
-        files["clonal"] = _resolve(root, case.clonal.path, "clonal.path", case_path, root_node, ("clonal", "path"))
+        files["clonal"] = _resolve(root, case.clonal.path, "clonal.path", case_path, doc, ("clonal", "path"))
     if case.imaging is not None:
-        files["imaging"] = _resolve(root, case.imaging.path, "imaging.path", case_path, root_node,
+        files["imaging"] = _resolve(root, case.imaging.path, "imaging.path", case_path, doc,
                                     ("imaging", "path"))
-    drugs = _check_drugs(case, case_path, root_node)
-    _check_sites(case, case_path, root_node)
+    drugs = _check_drugs(case, case_path, doc)
+    _check_sites(case, case_path, doc)
     ctdna = normals = imaging = None
     if "ctdna" in files:
-        ctdna = _read_ctdna(files["ctdna"], case.ctdna.patient_id, case_path, root_node)
+        ctdna = _read_ctdna(files["ctdna"], case.ctdna.patient_id, case_path, doc)
     if "normals" in files:
         from oncoresist.ctdna import read_normals
 
@@ -339,6 +324,6 @@ def load_case_file(path: PathLike) -> LoadedCase:
     if "imaging" in files:
         imaging = _read_imaging(files["imaging"])
     loaded = LoadedCase(case=case, path=case_path.resolve(), files=files, drugs=drugs, ctdna=ctdna,
-                        normals=normals, imaging=imaging)
-    _check_dates(loaded, case_path, root_node)
+                        normals=normals, imaging=imaging, document=doc)
+    _check_dates(loaded, case_path, doc)
     return loaded

@@ -206,11 +206,9 @@ def _likelihood_rows(loaded: LoadedCase, model: TumourModel) -> pd.DataFrame | N
 
 def _in_case_file(loaded: LoadedCase, exc: InputError, loc: tuple) -> InputError:
     """The same message, placed at the case file's line of ``loc``."""
-    import yaml
+    from oncoresist.case._load import _line_of
 
-    from oncoresist.case._load import _yaml_node_line
-
-    line = _yaml_node_line(yaml.compose(loaded.path.read_text(encoding="utf-8")), loc)
+    line = None if loaded.document is None else _line_of(loaded.document, loc)
     return InputError(exc.message, path=loaded.path, line=line, field=exc.field)
 
 

@@ -17,6 +17,12 @@ from oncoresist.evolve._pk import OneCompartmentPK, hill_effect
 
 _TARGETS = ("birth", "death")
 
+# Largest population a run may hold or be asked to stop at. Stochastic engines count cells in
+# int64 (overflow at 2**63 ~ 9.2e18); stopping sizes above this bound are refused, so the last
+# step before a stop (whose expected growth near a stopping size is at most exp(0.05), see
+# ``hybrid_advance``) stays ~90x below the overflow. Lethal tumours hold 1e12-1e13 cells.
+MAX_CELLS = 1e17
+
 
 def _check_rate(value: float, what: str, *, allow_zero: bool = True) -> float:
     try:
@@ -259,6 +265,10 @@ class Model:
                 raise InputError(msg, field="initial")
             if int(count) != count or count < 0:
                 msg = f"initial count of {name!r} must be a whole number >= 0; got {count!r}"
+                raise InputError(msg, field="initial")
+            if count > MAX_CELLS:
+                msg = (f"initial count of {name!r} is {count!r}, above the largest supported population "
+                       f"{MAX_CELLS:g} cells (counts are 64-bit integers); rescale the model")
                 raise InputError(msg, field="initial")
         object.__setattr__(self, "initial", {k: int(v) for k, v in self.initial.items()})
 

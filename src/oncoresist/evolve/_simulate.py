@@ -19,11 +19,14 @@ from oncoresist._core.provenance import Provenance
 from oncoresist._core.rng import as_generator
 from oncoresist.evolve._engines import make_engine
 from oncoresist.evolve._kernels import STATUS_DONE, STATUS_EXTINCT, STATUS_STOP
-from oncoresist.evolve._model import Model, Rates
+from oncoresist.evolve._model import MAX_CELLS, Model, Rates
 
 _EPS = 1e-12
 MAX_RESTARTS = 1_000_000
 NO_DETECTION_HORIZON = 1e8
+# StopRules.max_size of the engines that count whole cells in int64 (hybrid, exact) when none
+# is given; see StopRules for why this number
+DEFAULT_MAX_SIZE = 1e15
 
 
 # ---------------------------------------------------------------------------- dosing & strategies
@@ -202,6 +205,26 @@ class StopRules:
         thresholds uses its random numbers differently from one without (same law, other
         draws). Stored normalised as a tuple of ``(name, types, size)``. A restart before
         detection forgets the thresholds reached by the attempt that died out.
+    max_size
+        Largest total population (all types, cells): a run whose total reaches it ends at once
+        with outcome ``"max_size"`` (event ``max_size``), in every phase (before detection too),
+        whatever the other rules say; it takes precedence over everything but a progression
+        reached in the same step. It is a guard, not a model of anything: the stochastic
+        engines count cells in 64-bit integers, which overflow at 2**63 ~ 9.2e18 cells, and a
+        supercritical run whose burden never falls below ``progression_size`` would otherwise
+        grow until ``time_limit`` into that range. None (the default) means 1e15 cells
+        (``DEFAULT_MAX_SIZE``) for the ``hybrid`` and ``exact`` engines and no bound for
+        ``ode``, whose expected counts are floats and cannot overflow (projections scaled to
+        large numbers keep working). 1e15 cells (about a kilogram of tissue, ~1e12 cells,
+        times a thousand) is 100-1000 times a lethal tumour burden (1e12-1e13 cells), so no
+        clinically meaningful run reaches it, and ~9,000 times below the overflow. A given
+        value applies to every engine; values above 1e17 (``MAX_CELLS``) are refused with an
+        ``InputError``, so that the last step before the stop (the hybrid engine shortens its
+        steps as the size nears; expected growth of that step at most ``exp(0.05)``) stays
+        far from overflow; ``detection_size``, ``progression_size`` and threshold sizes must
+        not exceed it. The ``exact`` engine records the event time, ``ode`` the located
+        crossing, ``hybrid`` the end of the step of the crossing (the total may then exceed
+        ``max_size`` by that step's growth).
     """
 
     detection_size: float | None = None
@@ -213,9 +236,30 @@ class StopRules:
     time_limit: float = math.inf
     max_time: float = math.inf
     thresholds: Any = ()
+    max_size: float | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "thresholds", _normalise_thresholds(self.thresholds))
+        if self.max_size is not None:
+            try:
+                max_size = float(self.max_size)
+            except (TypeError, ValueError):
+                max_size = math.nan
+            if not 0 < max_size <= MAX_CELLS:
+                msg = (f"max_size must be a number of cells in (0, {MAX_CELLS:g}]; got {self.max_size!r}. Cell "
+                       f"counts are 64-bit integers (overflow at ~9.2e18); lethal tumours hold 1e12-1e13 cells")
+                raise InputError(msg, field="max_size")
+            object.__setattr__(self, "max_size", max_size)
+            self._check_below(max_size)
+
+    def _check_below(self, max_size: float) -> None:
+        sizes = [("detection_size", self.detection_size), ("progression_size", self.progression_size)]
+        sizes += [(f"thresholds.{name}", size) for name, _types, size in self.thresholds]
+        for name, value in sizes:
+            if value is not None and value > max_size:
+                msg = (f"{name} {value:g} exceeds max_size {max_size:g}, so it could never be reached; "
+                       f"lower it or raise max_size (at most {MAX_CELLS:g})")
+                raise InputError(msg, field=name)
         for name in ("detection_size", "progression_size"):
             value = getattr(self, name)
             if value is not None and not (value > 0):
@@ -227,7 +271,7 @@ class StopRules:
                 raise InputError(msg, field=name)
 
 
-_BUILTIN_EVENTS = ("detection", "treatment_start", "extinction", "progression", "time_limit")
+_BUILTIN_EVENTS = ("detection", "treatment_start", "extinction", "progression", "time_limit", "max_size")
 
 
 def _normalise_thresholds(value: Any) -> tuple[tuple[str, tuple[str, ...], float], ...]:
@@ -273,10 +317,11 @@ class SimulationResult:
     ----------
     outcome
         ``"extinct"`` (eradicated after treatment start, or extinct without treatment),
-        ``"progressed"``, ``"detected"`` (with ``stop_at_detection``), ``"time_limit"``.
+        ``"progressed"``, ``"detected"`` (with ``stop_at_detection``), ``"time_limit"``,
+        ``"max_size"`` (the total reached ``StopRules.max_size``).
     events
         Event name -> time: ``detection``, ``treatment_start``, ``extinction``,
-        ``progression``, ``time_limit``.
+        ``progression``, ``time_limit``, ``max_size``, and the named thresholds.
     sizes_at_detection, final_sizes
         Cells per type at detection (None if none) and at the end.
     attempts
@@ -524,6 +569,16 @@ def simulate(
     if counts.sum() == 0:
         msg = "the initial population is empty; give at least one cell in initial"
         raise InputError(msg, field="initial")
+    # the int64 guard (see StopRules.max_size); the ode engine's float counts need none by default
+    if stop.max_size is not None:
+        max_size = stop.max_size
+    else:
+        max_size = DEFAULT_MAX_SIZE if eng.stochastic else math.inf
+        stop._check_below(max_size)
+    if counts.sum() >= max_size:
+        msg = (f"the initial population ({int(counts.sum()):d} cells) already reaches stop.max_size "
+               f"({max_size:g}); raise max_size (at most {MAX_CELLS:g}) or start smaller")
+        raise InputError(msg, field="max_size")
     all_mask = np.ones(len(names), dtype=np.bool_)
     if stop.progression_types is None:
         prog_mask = all_mask
@@ -642,8 +697,9 @@ def simulate(
         mask_key = (treating, tuple(pending))
         stop_masks = mask_cache.get(mask_key)
         if stop_masks is None:
-            stop_masks = mask_cache[mask_key] = np.vstack([mask] + [threshold_masks[i] for i in pending])
-        stop_sizes = np.array([stop_above, *(stop.thresholds[i][2] for i in pending)], dtype=np.float64)
+            stop_masks = mask_cache[mask_key] = np.vstack([mask, all_mask] + [threshold_masks[i] for i in pending])
+        stop_sizes = np.array([stop_above, max_size, *(stop.thresholds[i][2] for i in pending)],
+                              dtype=np.float64)
         t_new, status = eng.advance(
             state, rates, t, seg_end, crowding=crowding, stop_above=stop_sizes, stop_mask=stop_masks, rng=gen
         )
@@ -657,14 +713,19 @@ def simulate(
                 concentrations=effective,
             )
         t = t_new
-        if status == STATUS_STOP and pending:
+        too_big = False
+        if status == STATUS_STOP:
             crossed = eng.crossed
-            for i, hit in zip(list(pending), crossed[1:], strict=True):
+            for i, hit in zip(list(pending), crossed[2:], strict=True):
                 if hit:
                     events[stop.thresholds[i][0]] = t
                     pending.remove(i)
+            too_big = bool(crossed[1])
+            if too_big:
+                events["max_size"] = t
             if not crossed[0]:
-                status = STATUS_DONE  # only a threshold: the run goes on from here
+                # only max_size or thresholds: the run ends at max_size, goes on from here otherwise
+                status = STATUS_DONE
         if status == STATUS_EXTINCT:
             if not treating and stop.restart_if_extinct:
                 for name, _types, _size in stop.thresholds:
@@ -693,12 +754,18 @@ def simulate(
                 if stop.stop_at_detection:
                     outcome = "detected"
                     break
+                if too_big:
+                    outcome = "max_size"
+                    break
                 treating = True
                 t_treat0 = t
                 next_decision = t
                 continue
             events["progression"] = t
             outcome = "progressed"
+            break
+        if too_big:
+            outcome = "max_size"
             break
         if t >= t_limit - _EPS:
             events["time_limit"] = t

@@ -32,6 +32,7 @@ def load_drugs(path: str | Path) -> DrugIndex:
             generation=entry.generation,
             modality=entry.modality,
             targets=tuple(entry.targets),
+            acts_on=tuple(entry.acts_on),
             notes=entry.notes,
             references=tuple(entry.references),
         )

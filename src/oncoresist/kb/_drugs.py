@@ -70,7 +70,12 @@ def strip_salts(name: str) -> str:
 
 @dataclass(frozen=True)
 class Drug:
-    """A drug: canonical lower-case name, synonyms, class, generation, modality and targets."""
+    """A drug: canonical lower-case name, synonyms, class, generation, modality and targets.
+
+    ``acts_on`` says which compartments the drug acts on (``tumour``: the cancer cells
+    directly; ``immune-checkpoint``, ``fibroblast-activation``, ``hgf-met``, ``macrophages``,
+    ``angiogenesis``: the microenvironment terms of ``oncoresist.evolve.tme``, docs/tme.md).
+    """
 
     name: str
     synonyms: tuple[str, ...] = ()
@@ -78,13 +83,14 @@ class Drug:
     generation: int | None = None
     modality: str = "small molecule"
     targets: tuple[str, ...] = ()
+    acts_on: tuple[str, ...] = ("tumour",)
     notes: str | None = None
     references: tuple[str, ...] = ()
 
     def to_dict(self) -> dict:
         """Plain-JSON form (lists, not tuples)."""
         out = asdict(self)
-        for key in ("synonyms", "targets", "references"):
+        for key in ("synonyms", "targets", "acts_on", "references"):
             out[key] = list(out[key])
         return out
 
@@ -98,6 +104,7 @@ class Drug:
             generation=data.get("generation"),
             modality=data.get("modality", "small molecule"),
             targets=tuple(data.get("targets", ())),
+            acts_on=tuple(data.get("acts_on", ("tumour",))),
             notes=data.get("notes"),
             references=tuple(data.get("references", ())),
         )

@@ -56,6 +56,15 @@ MECHANISMS = (
 )
 EVIDENCE_LEVELS = ("A", "B", "C", "D", "E")
 CONFIDENCES = ("high", "medium", "low")
+#: What a drug acts on, each value driving one term of ``oncoresist.evolve.tme`` (docs/tme.md).
+COMPARTMENTS = (
+    "tumour",
+    "immune-checkpoint",
+    "fibroblast-activation",
+    "hgf-met",
+    "macrophages",
+    "angiogenesis",
+)
 
 _REFERENCE = re.compile(r"^(PMID:\d+|DOI:10\.\d{4,9}/\S+)$")
 
@@ -86,6 +95,9 @@ Mechanism = Literal[
 ]
 Level = Literal["A", "B", "C", "D", "E"]
 Confidence = Literal["high", "medium", "low"]
+Compartment = Literal[
+    "tumour", "immune-checkpoint", "fibroblast-activation", "hgf-met", "macrophages", "angiogenesis"
+]
 
 
 class _Strict(BaseModel):
@@ -109,8 +121,17 @@ class DrugEntry(_Strict):
     generation: int | None = Field(default=None, ge=1, le=9)
     modality: Modality
     targets: list[str] = Field(default_factory=list)
+    acts_on: list[Compartment] = Field(default_factory=lambda: ["tumour"], min_length=1)
     notes: str | None = None
     references: list[str] = Field(default_factory=list)
+
+    @field_validator("acts_on")
+    @classmethod
+    def _distinct_compartments(cls, value: list[str]) -> list[str]:
+        if len(set(value)) != len(value):
+            msg = f"acts_on lists a compartment twice: {value}"
+            raise ValueError(msg)
+        return value
 
     @field_validator("name")
     @classmethod

@@ -10,7 +10,7 @@ builds a simulator model from the knowledge base. A research tool, not for clini
 """
 
 from oncoresist.therapy._compare import Comparison, Settings, compare
-from oncoresist.therapy._from_kb import model_from_kb
+from oncoresist.therapy._from_kb import model_from_kb, tme_from_kb
 from oncoresist.therapy._monitoring import CtDNA, Imaging, Monitoring, ProgressionRule
 from oncoresist.therapy._optimise import Optimisation, optimise
 from oncoresist.therapy._outcomes import cumulative_dose
@@ -58,4 +58,5 @@ __all__ = [
     "load_therapy_scenario",
     "model_from_kb",
     "optimise",
+    "tme_from_kb",
 ]
