@@ -47,6 +47,7 @@ from oncoresist.evolve.tme import (
     HypoxicSwitch,
     ImmuneKilling,
     Macrophages,
+    NKCells,
     StromalProtection,
     TCells,
     couple,
@@ -144,8 +145,8 @@ def test_every_term_off_is_bit_for_bit_the_plain_model(engine):
     stop = StopRules(detection_size=2000, time_limit=60.0)
     plain = simulate(model, constant({"tki": 1.0}), engine=engine, stop=stop, record_interval=5, rng=7)
     off = TME([TCells(enabled=False), ImmuneKilling(enabled=False), Fibroblasts(0.1, 0.1, enabled=False),
-               StromalProtection(2.0, enabled=False)])
-    for tme in (TME(), off):
+               StromalProtection(2.0, enabled=False), NKCells(enabled=False)])
+    for tme in (TME(), off, TME([NKCells(enabled=False)])):
         coupled = couple(model, tme).simulate(constant({"tki": 1.0}), engine=engine, stop=stop, record_interval=5,
                                               rng=7).result
         for a, b in zip(_table(plain), _table(coupled), strict=True):
@@ -346,3 +347,135 @@ def test_exact_engine_runs_with_the_terms_on():
     run = couple(model, tme).simulate(engine="exact", stop=StopRules(time_limit=20.0), rng=3)
     assert run.result.outcome == "extinct"  # net rate 0.2 - 1.0 < 0 from 200 cells: P(survive 20 days) ~ 0
     assert run.compartments["time"].iloc[-1] == pytest.approx(run.result.events["extinction"])
+
+
+# ------------------------------------------------------------------------------------------ NK cells
+# de Pillis, Radunskaya & Wiseman (2005) Cancer Res 65:7950 (doi:10.1158/0008-5472.CAN-05-0564),
+# NK equation dN/dt = sigma - f N + g N T^2/(h + T^2) - p N T, kill c N T; mouse estimates of the
+# paper (the NKCells defaults): sigma = 1.3e4 /day, f = 4.12e-2 /day, g = 2.5e-2 /day,
+# h = 2.02e7 cells^2, p = 1.0e-7 /cell/day, c = 3.23e-7 /cell/day.
+SIG, F_NK, G_NK, H_NK, P_NK, C_NK = 1.3e4, 4.12e-2, 2.5e-2, 2.02e7, 1.0e-7, 3.23e-7
+
+
+def test_nk_alone_at_zero_tumour_relaxes_to_source_over_death():
+    """T = 0: dN/dt = sigma - f N, so from N(0) = 0, N(t) = (sigma/f)(1 - e^{-f t}) and the
+    equilibrium is sigma/f = 1.3e4/0.0412 = 3.155e5 cells. Integrated through the coupling's own
+    step control (steps from max_step); tolerance 1e-4 relative (LSODA rtol 1e-6 per step)."""
+    model = Model(types=(CellType("S", 0.1, 0.1),), initial={"S": 0})
+    coupled = couple(model, [NKCells(initial=0.0)])
+    coupling = coupled.coupling()
+    state = coupling.initial_state(coupled)
+    zero = np.zeros(1)
+    t = 0.0
+    checks = {}
+    while t < 400.0:
+        t1 = min(t + coupling.max_step, 400.0)
+        state = coupling.advance(state, sizes_start=zero, sizes_end=zero, t0=t, t1=t1, concentrations={})
+        t = t1
+        checks[t] = state[0]
+    for time, value in list(checks.items())[:: max(len(checks) // 10, 1)]:
+        assert value == pytest.approx(SIG / F_NK * (1 - math.exp(-F_NK * time)), rel=1e-4)
+    assert SIG / F_NK == pytest.approx(3.155e5, rel=1e-3)
+    assert checks[400.0] == pytest.approx(SIG / F_NK, rel=1e-6 + math.exp(-F_NK * 400.0))
+
+
+@pytest.mark.parametrize("engine", ["ode", "hybrid"])
+def test_nk_steady_state_and_kill_on_a_constant_tumour(engine):
+    """Tumour held constant: type S with b = d = 0 and NK sensitivity 0 (so it is not killed),
+    T = 1e6 cells. Hand calculation: g T^2/(h + T^2) = 0.025 * 1e12/(1e12 + 2.02e7) = 0.0249995,
+    p T = 0.1, so N* = sigma / (f - 0.0249995 + 0.1) = 1.3e4 / 0.1162005 = 1.11876e5 cells.
+    Kill of a type with sensitivity 2 at N*: c * 2 * N* = 3.23e-7 * 2 * 1.11876e5 = 0.072272 /day."""
+    n_cells = 1e6
+    model = Model(types=(CellType("S", 0.0, 0.0), CellType("P", 0.0, 0.0)), initial={"S": int(n_cells)})
+    nk = NKCells(sensitivity={"S": 0.0, "P": 2.0})
+    run = couple(model, TME([nk])).simulate(engine=engine, stop=StopRules(time_limit=400.0), rng=4)
+    n_star = SIG / (F_NK - G_NK * n_cells**2 / (H_NK + n_cells**2) + P_NK * n_cells)
+    assert n_star == pytest.approx(1.11876e5, rel=1e-5)
+    last = run.compartments["nk"].iloc[-1]
+    assert last == pytest.approx(n_star, rel=1e-4)
+    assert run.result.final_sizes["S"] == int(n_cells)  # not killed, no births or deaths
+    coupled, coupling, _ = _bound(TME([nk]), model)
+    coupling._deriv[:] = 0.0
+    rates = coupling.modify_rates(coupled.rates({}), np.array([n_star]), sizes=np.array([n_cells, 0.0]), t=0.0)
+    np.testing.assert_allclose(rates.death, [0.0, C_NK * 2 * n_star], rtol=1e-14)
+    assert rates.death[1] == pytest.approx(0.072272, rel=1e-4)
+
+
+def test_nk_kill_ignores_the_checkpoint_and_adds_to_t_cell_killing():
+    """PD-L1 and blockade change only the T-cell kill; the NK kill c N stays (hand calculation)."""
+    model = _two_type_model()
+    kill = ImmuneKilling(rate=1e-7, pd_l1={"S": 1.0, "R": 3.0}, checkpoint=4.0,
+                         blockade={"anti_pd1": DrugEffect(emax=1.0)})
+    coupled, coupling, state = _bound(TME([TCells(initial=1e6), kill, NKCells(initial=2e5)]), model)
+    coupling._deriv[:] = 0.0
+    assert coupling.compartment_names == ("effector", "nk")
+    base = coupled.rates({}).death
+    sizes = np.array([1e3, 1e3])
+    none = coupling.modify_rates(coupled.rates({}), state, sizes=sizes, t=0.0).death - base
+    full = coupling.modify_rates(coupled.rates({"anti_pd1": 1.0}), state, sizes=sizes, t=0.0).death - base
+    nk = C_NK * 2e5
+    np.testing.assert_allclose(none, [1e-7 * 1e6 / 5 + nk, 1e-7 * 1e6 / 13 + nk], rtol=1e-12)
+    np.testing.assert_allclose(full, [1e-7 * 1e6 + nk, 1e-7 * 1e6 + nk], rtol=1e-12)
+
+
+def _de_pillis_tumour_nk(t_eval, t0_cells, a, b):
+    def rhs(_t, y):
+        t, n = y
+        return [a * t * (1 - b * t) - C_NK * n * t,
+                SIG - F_NK * n + G_NK * n * t**2 / (H_NK + t**2) - P_NK * n * t]
+
+    return solve_ivp(rhs, (0, max(t_eval)), [t0_cells, SIG / F_NK], method="LSODA", rtol=1e-10, atol=1e-6,
+                     t_eval=t_eval).y
+
+
+@pytest.mark.parametrize(("engine", "tolerance"), [("ode", 0.01), ("hybrid", 0.03)])
+def test_nk_hybrid_and_ode_agree_with_the_one_piece_solution(engine, tolerance):
+    """Tumour with the paper's mouse growth (a = 0.514 /day, b = 1.02e-9 /cell) plus NK cells from
+    sigma/f, 1e6 cells at time 0, against the one-piece (T, N) solution (LSODA, rtol 1e-10).
+    Tolerances as for Kuznetsov: 1% for the splitting in the ode engine; 3% for one hybrid
+    patient (splitting + demographic noise, sd/mean < 1e-3 at >= 1e6 cells). Tumour at 5, 10,
+    20, 30 days; NK cells at 5 and 10 days (after that the burden drives them towards 0, where
+    a relative comparison means nothing)."""
+    a, b = 0.514, 1.02e-9
+    times = [5.0, 10.0, 20.0, 30.0]
+    reference = _de_pillis_tumour_nk(times, 1e6, a, b)
+    model = Model(types=(CellType("T", a, 0.0),), capacity=1 / b, initial={"T": 10**6})
+    run = couple(model, [NKCells()]).simulate(engine=engine, stop=StopRules(time_limit=30.0), record_interval=5,
+                                             rng=13)
+    totals = run.result.totals.set_index("time")["T"]
+    nk = run.compartments.set_index("time")["nk"]
+    for i, t in enumerate(times):
+        assert totals.loc[t] == pytest.approx(reference[0][i], rel=tolerance)
+    for i, t in enumerate(times[:2]):
+        got = float(np.interp(t, nk.index, nk.to_numpy()))
+        assert got == pytest.approx(reference[1][i], rel=tolerance)
+
+
+def test_model_file_declares_nk_cells_and_names_bad_fields(tmp_path):
+    path = tmp_path / "nk.yaml"
+    path.write_text(textwrap.dedent("""\
+        types:
+          S: {birth: 0.3, death: 0.1}
+          M: {birth: 0.3, death: 0.1}
+        initial: {S: 200}
+        stop: {time_limit: 10}
+        tme:
+          nk_cells: {kill: 3.23e-7, sensitivity: {M: 2}}
+        """))
+    sc = load_scenario(path)
+    assert sc.model.coupling().compartment_names == ("nk",)
+    (term,) = sc.model.tme.terms
+    assert term.kill == 3.23e-7
+    assert dict(term.sensitivity) == {"M": 2.0}
+    assert term.source == SIG
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(path.read_text().replace("kill: 3.23e-7", "kil: 3.23e-7"))
+    with pytest.raises(InputError, match="kil") as err:
+        load_scenario(bad)
+    assert err.value.line == 7
+    bad.write_text(path.read_text().replace("{M: 2}", "{Q: 2}"))
+    with pytest.raises(InputError, match="unknown type 'Q'"):
+        load_scenario(bad)
+    off = tmp_path / "off.yaml"
+    off.write_text(path.read_text().replace("sensitivity: {M: 2}", "sensitivity: {M: 2}, enabled: false"))
+    assert load_scenario(off).model.coupling().compartment_names == ()

@@ -89,3 +89,18 @@ def test_yaml_syntax_error_has_line(tmp_path):
     path.write_text("types:\n  S: {birth: 1\ninitial: {S: 1}\n")
     with pytest.raises(InputError, match="line"):
         load_scenario(path)
+
+
+def test_stop_max_size_is_read(tmp_path):
+    path = tmp_path / "m.yaml"
+    path.write_text(GOOD + "stop: {time_limit: 100, max_size: 1.0e+12}\n")
+    assert load_scenario(path).stop.max_size == 1e12
+
+
+def test_stop_max_size_above_the_safe_bound_is_refused(tmp_path):
+    # 1e17 is the documented upper bound (about 90x below int64 overflow).
+    path = tmp_path / "m.yaml"
+    path.write_text(GOOD + "stop: {time_limit: 100, max_size: 1.0e+18}\n")
+    # GOOD has 18 lines, so the appended stop section is line 19.
+    with pytest.raises(InputError, match=r"m.yaml, line 19: stop.max_size: max_size must be"):
+        load_scenario(path)

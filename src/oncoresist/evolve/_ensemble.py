@@ -21,8 +21,8 @@ from oncoresist._core.rng import spawn_seed_sequences
 from oncoresist.evolve._model import Model
 from oncoresist.evolve._simulate import SimulationResult, simulate
 
-EVENT_NAMES = ("detection", "treatment_start", "extinction", "progression", "time_limit")
-OUTCOMES = ("extinct", "progressed", "time_limit", "detected")
+EVENT_NAMES = ("detection", "treatment_start", "extinction", "progression", "time_limit", "max_size")
+OUTCOMES = ("extinct", "progressed", "time_limit", "detected", "max_size")
 
 
 def _row(run: int, result: SimulationResult, thresholds: Sequence[str] = ()) -> dict[str, Any]:

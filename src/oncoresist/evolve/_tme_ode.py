@@ -1,7 +1,7 @@
 """Numerics of the tumour-microenvironment coupling: tumour paths, ODE steps, step control.
 
-The clones advance with rates frozen over a step; the compartments (T cells, fibroblasts, HGF,
-oxygen, macrophage polarisation) are then integrated over the same step with scipy's LSODA,
+The clones advance with rates frozen over a step; the compartments (T cells, NK cells,
+fibroblasts, HGF, oxygen, macrophage polarisation) are then integrated over the same step with scipy's LSODA,
 reading the tumour burden along an interpolated path between the step's start and end sizes.
 The next step is chosen so that no compartment changes by more than a relative ``tolerance``
 (with a per-compartment absolute floor), which bounds the error of freezing the rates that

@@ -16,6 +16,7 @@ from oncoresist.evolve.tme import (
     HypoxicSwitch,
     ImmuneKilling,
     Macrophages,
+    NKCells,
     StromalProtection,
     TCells,
     TMEModel,
@@ -35,6 +36,8 @@ _TERMS: dict[str, tuple[type, set[str], set[str], set[str], set[str]]] = {
                 set(), {"types"}),
     "macrophages": (Macrophages, {"polarisation", "half_burden", "repolarisation", "growth", "suppression",
                                   "initial"}, set(), {"repolarised_by"}, set()),
+    "nk_cells": (NKCells, {"source", "death", "recruitment", "steepness", "inactivation", "kill", "initial"},
+                 {"sensitivity"}, set(), set()),
 }
 _SETTINGS = {"tolerance", "min_step", "step_limit"}
 

@@ -322,22 +322,30 @@ def load_scenario(path: str | Path) -> Scenario:
     det = doc.mapping(data.get("detection") or {}, "detection")
     doc.only(det, {"size", "restart_if_extinct", "stop"}, "detection")
     stop_spec = doc.mapping(data.get("stop") or {}, "stop")
-    doc.only(stop_spec, {"progression_size", "progression_types", "time_limit", "max_time"}, "stop")
+    doc.only(stop_spec, {"progression_size", "progression_types", "time_limit", "max_time", "max_size"}, "stop")
     prog_types = stop_spec.get("progression_types")
     if prog_types is not None:
         if not isinstance(prog_types, list):
             doc.fail("stop.progression_types", "expected a list of type names")
         prog_types = tuple(check_type(v, "stop.progression_types") for v in prog_types)
-    stop = StopRules(
-        detection_size=doc.number(det["size"], "detection.size", strict=True) if "size" in det else None,
-        restart_if_extinct=bool(det.get("restart_if_extinct", True)),
-        stop_at_detection=bool(det.get("stop", False)),
-        progression_size=(doc.number(stop_spec["progression_size"], "stop.progression_size", strict=True)
-                          if "progression_size" in stop_spec else None),
-        progression_types=prog_types,
-        time_limit=doc.number(stop_spec.get("time_limit", math.inf), "stop.time_limit", strict=True),
-        max_time=doc.number(stop_spec.get("max_time", math.inf), "stop.max_time", strict=True),
-    )
+    try:
+        stop = StopRules(
+            detection_size=doc.number(det["size"], "detection.size", strict=True) if "size" in det else None,
+            restart_if_extinct=bool(det.get("restart_if_extinct", True)),
+            stop_at_detection=bool(det.get("stop", False)),
+            progression_size=(doc.number(stop_spec["progression_size"], "stop.progression_size", strict=True)
+                              if "progression_size" in stop_spec else None),
+            progression_types=prog_types,
+            time_limit=doc.number(stop_spec.get("time_limit", math.inf), "stop.time_limit", strict=True),
+            max_time=doc.number(stop_spec.get("max_time", math.inf), "stop.max_time", strict=True),
+            max_size=(doc.number(stop_spec["max_size"], "stop.max_size", strict=True)
+                      if "max_size" in stop_spec else None),
+        )
+    except InputError as exc:
+        if exc.path is not None:  # already located by doc.number
+            raise
+        # StopRules checks the sizes against each other: point at the stop section's field
+        doc.fail(f"stop.{exc.field}" if exc.field else "stop", exc.message)
 
     # treatment
     strategy = None

@@ -1,6 +1,6 @@
 """The tumour microenvironment and the immune system as compartments coupled to the clones.
 
-Populations that are not tumour clones — effector T cells, activated fibroblasts, hepatocyte
+Populations that are not tumour clones — effector T cells, NK cells, activated fibroblasts, hepatocyte
 growth factor (HGF), oxygen, the M2 fraction of tumour-associated macrophages — follow ODEs
 integrated between the stochastic steps of the clones (a hybrid scheme; see
 :class:`TME`), and act on the clones' rates through named terms, each switchable per model:
@@ -10,6 +10,7 @@ term                        effect on the clones (rates per day)
 ==========================  =========================================================================
 :class:`TCells`             effector compartment ``E`` (Kuznetsov et al. 1994; de Pillis et al. 2005)
 :class:`ImmuneKilling`      death of type *i* + ``n a_i E / (1 + kappa L_i (1 - B))``
+:class:`NKCells`            NK compartment ``N``; death of type *i* + ``c s_i N`` (de Pillis et al. 2005)
 :class:`Fibroblasts`        activated-fibroblast fraction ``F``, activated by drugs (Hirata et al. 2015)
 :class:`StromalProtection`  a drug's effect on a protected type divided by ``1 + gamma F``
 :class:`HGFBypass`          HGF ``H``; effect divided by ``1 + gamma_H m_i H/(K+H) (1 - I_MET)``
@@ -53,6 +54,7 @@ __all__ = [
     "HypoxicSwitch",
     "ImmuneKilling",
     "Macrophages",
+    "NKCells",
     "StromalProtection",
     "TCells",
     "TMEModel",
@@ -211,6 +213,74 @@ class ImmuneKilling:
         object.__setattr__(self, "antigenicity", _per_type(self.antigenicity, "immune_killing.antigenicity"))
         object.__setattr__(self, "pd_l1", _per_type(self.pd_l1, "immune_killing.pd_l1"))
         object.__setattr__(self, "blockade", _effects(self.blockade, "immune_killing.blockade", fraction=True))
+
+
+@dataclass(frozen=True)
+class NKCells:
+    """Natural killer cells ``N`` (cells) and their killing of every clone (de Pillis et al. 2005).
+
+    ``dN/dt = sigma - f N + g N T^2 / (h + T^2) - p N T`` with ``T`` the total tumour burden
+    (every clone): a constant source ``sigma``, natural death ``f``, recruitment by the tumour
+    (sigmoid in ``T``, ``h`` in cells^2) and inactivation by tumour contact ``p`` — the NK
+    equation of de Pillis, Radunskaya & Wiseman 2005 Cancer Res 65:7950–7958
+    (doi:10.1158/0008-5472.CAN-05-0564), without its IL-2 and chemotherapy terms. A type-*i*
+    cell dies at an extra rate ``c s_i N`` (their kill term ``c N T``).
+
+    Defaults are the paper's mouse estimates (its parameter table: sigma = 1.3e4 cells/day and
+    f = 4.12e-2 /day, taken there from Kuznetsov et al. 1994; g = 2.5e-2 /day,
+    h = 2.02e7 cells^2, p = 1.0e-7 /(cell day), c = 3.23e-7 /(cell day)); they were checked
+    against an independent implementation of the model, not against the printed table.
+
+    The kill is **not** reduced by PD-1/PD-L1 (unlike :class:`ImmuneKilling`): NK cells
+    recognise tumour cells through germline activating receptors (NKG2D ligands) and missing
+    MHC class I, not through a tumour antigen, and de Pillis et al. (2005) model NK killing of
+    every tumour cell by the same ``c N T`` with no checkpoint factor. NK cells can express
+    PD-1, but no term of that model or of this one represents it. Nor is it suppressed by M2
+    macrophages (that factor belongs to the T-cell kill).
+
+    ``s_i`` (default 1) scales the kill per type. De Pillis et al. fit the NK kill separately
+    for tumour cells transduced with an NKG2D ligand and for untransduced cells (data of
+    Diefenbach et al. 2001 Nature 413:165), so NK sensitivity differs between cell states; loss
+    of MHC class I also sensitises cells to NK killing ("missing self", Kärre et al. 1986
+    Nature 319:675). Neither source gives a factor for an arbitrary clone type, so every
+    ``s_i`` is 1 unless given.
+
+    Attributes
+    ----------
+    source, death, recruitment, steepness, inactivation
+        ``sigma`` (cells/day), ``f`` (/day), ``g`` (/day), ``h`` (cells^2), ``p`` (/cell/day).
+    kill
+        ``c`` (/NK cell/day).
+    sensitivity
+        ``s_i`` per type (dimensionless, default 1; 0 = not killed by NK cells).
+    initial
+        NK cells at time 0 (default ``sigma / f``, the tumour-free equilibrium).
+    enabled
+        False switches the term off.
+    """
+
+    source: float = 1.3e4
+    death: float = 4.12e-2
+    recruitment: float = 2.5e-2
+    steepness: float = 2.02e7
+    inactivation: float = 1.0e-7
+    kill: float = 3.23e-7
+    sensitivity: Mapping[str, float] = field(default_factory=dict)
+    initial: float | None = None
+    enabled: bool = True
+
+    def __post_init__(self) -> None:
+        for name in ("source", "recruitment", "inactivation", "kill"):
+            _number(getattr(self, name), f"nk_cells.{name}")
+        _number(self.death, "nk_cells.death", strict=True)
+        _number(self.steepness, "nk_cells.steepness", strict=True)
+        object.__setattr__(self, "sensitivity", _per_type(self.sensitivity, "nk_cells.sensitivity"))
+        if self.initial is not None:
+            _number(self.initial, "nk_cells.initial")
+
+    def start(self) -> float:
+        """NK cells at time 0."""
+        return float(self.initial) if self.initial is not None else self.source / self.death
 
 
 @dataclass(frozen=True)
@@ -476,6 +546,7 @@ _SIM_KEY = 0x7E5  # spawn-key suffix of the simulation stream derived from a con
 _KINDS = {
     TCells: "t_cells", ImmuneKilling: "immune_killing", Fibroblasts: "fibroblasts",
     StromalProtection: "stromal_protection", HGFBypass: "hgf", Hypoxia: "hypoxia", Macrophages: "macrophages",
+    NKCells: "nk_cells",
 }
 
 
@@ -560,6 +631,9 @@ class TME:
         if "macrophages" in active:
             names.append("m2_fraction")
             scales.append(1e-3)
+        if "nk_cells" in active:  # appended last: the other compartments keep their positions
+            names.append("nk")
+            scales.append(100.0)
         self._names = tuple(names)
         self._slot = {n: i for i, n in enumerate(names)}
         self._scale = np.array(scales, dtype=float)
@@ -569,7 +643,7 @@ class TME:
         self._step = math.inf if not active else self.min_step
         self._log: list[list[float]] = []
         self._deriv = np.zeros(len(names))
-        self._reads_tumour = any(k in active for k in ("t_cells", "hypoxia", "macrophages"))
+        self._reads_tumour = any(k in active for k in ("t_cells", "hypoxia", "macrophages", "nk_cells"))
 
     # -------------------------------------------------------------------- protocol
     @property
@@ -607,6 +681,8 @@ class TME:
         if "macrophages" in a:
             m = a["macrophages"]
             values.append(float(m.initial) if m.initial is not None else 0.0)
+        if "nk_cells" in a:
+            values.append(a["nk_cells"].start())
         state = np.array(values, dtype=float)
         self._log = [[0.0, *values]]
         if self._active:
@@ -646,6 +722,9 @@ class TME:
             birth = birth * (1.0 + a["macrophages"].growth * phi)
         if "immune_killing" in a:
             death = death + self._kill(state[self._slot["effector"]], phi, conc)
+        if "nk_cells" in a:
+            # NK killing of every clone, c s_i N (no checkpoint, no M2 suppression: see NKCells)
+            death = death + a["nk_cells"].kill * self._nk_sensitivity * state[self._slot["nk"]]
         if birth is rates.birth and death is rates.death and switching is rates.switching:
             return rates
         return Rates(birth=np.asarray(birth, dtype=float), death=np.asarray(death, dtype=float),
@@ -747,6 +826,11 @@ class TME:
                 self._switch_index.append((index[sw.source], index[sw.target]))
         if "macrophages" in a:
             check_drugs(a["macrophages"].repolarised_by, "tme.macrophages.repolarised_by")
+        self._nk_sensitivity = np.ones(k)
+        if "nk_cells" in a:
+            check_types(a["nk_cells"].sensitivity, "tme.nk_cells.sensitivity")
+            for n, v in a["nk_cells"].sensitivity.items():
+                self._nk_sensitivity[index[n]] = v
         self._needs_concentrations = bool(
             ("immune_killing" in a and a["immune_killing"].blockade) or self._stroma is not None
             or self._hgf is not None
@@ -816,6 +900,12 @@ class TME:
             phi = y[i]
             out[i] = (m.polarisation * total / (total + m.half_burden) * (1.0 - phi)
                       - (m.repolarisation + drugs["repolarise"]) * phi)
+        if "nk_cells" in a:
+            nk = a["nk_cells"]
+            i = self._slot["nk"]
+            n = y[i]
+            out[i] = (nk.source - nk.death * n + nk.recruitment * n * total**2 / (nk.steepness + total**2)
+                      - nk.inactivation * n * total)
         return out
 
     def _blockade(self, conc: Mapping[str, float]) -> float:
