@@ -229,7 +229,9 @@ class NKCells:
     Defaults are the paper's mouse estimates (its parameter table: sigma = 1.3e4 cells/day and
     f = 4.12e-2 /day, taken there from Kuznetsov et al. 1994; g = 2.5e-2 /day,
     h = 2.02e7 cells^2, p = 1.0e-7 /(cell day), c = 3.23e-7 /(cell day)); they were checked
-    against an independent implementation of the model, not against the printed table.
+    against an independent implementation of the model, not against the printed table, and that
+    implementation also lists c = 3.495e-6 and g = 0.1245 for the other NKG2D-ligand condition
+    of the paper (which condition each pair belongs to was not verified; see docs/tme.md).
 
     The kill is **not** reduced by PD-1/PD-L1 (unlike :class:`ImmuneKilling`): NK cells
     recognise tumour cells through germline activating receptors (NKG2D ligands) and missing
@@ -238,8 +240,8 @@ class NKCells:
     PD-1, but no term of that model or of this one represents it. Nor is it suppressed by M2
     macrophages (that factor belongs to the T-cell kill).
 
-    ``s_i`` (default 1) scales the kill per type. De Pillis et al. fit the NK kill separately
-    for tumour cells transduced with an NKG2D ligand and for untransduced cells (data of
+    ``s_i`` (default 1) scales the kill per type. De Pillis et al. fit the NK kill (and
+    recruitment) separately for tumour cells transduced with an NKG2D ligand and for untransduced cells (data of
     Diefenbach et al. 2001 Nature 413:165), so NK sensitivity differs between cell states; loss
     of MHC class I also sensitises cells to NK killing ("missing self", Kärre et al. 1986
     Nature 319:675). Neither source gives a factor for an arbitrary clone type, so every
