@@ -8,7 +8,24 @@ from typing import Annotated
 
 import typer
 
+from oncoresist._core import InputError
 from oncoresist.cli._common import err_console
+
+
+def _pseudonymised(result, key: Path, patient: str | None):
+    """The result with its sample names and barcodes replaced by keyed pseudonyms (--key)."""
+    import dataclasses
+
+    import pandas as pd
+
+    from oncoresist.privacy import load_key, pseudonymise_ids
+
+    secret = load_key(key)
+    options = dict(patient_columns=(), sample_columns=("sample_id",), patient=patient)
+    names = pd.DataFrame({"sample_id": list(result.samples)})
+    renamed = pseudonymise_ids(names, secret, **options)["sample_id"]
+    return dataclasses.replace(result, table=pseudonymise_ids(result.table, secret, **options),
+                               samples=tuple(renamed))
 
 
 def _annotate(
@@ -40,10 +57,19 @@ def _annotate(
     kb_extra: Annotated[list[Path] | None, typer.Option(
         "--kb-extra", help="Extra rule file (curated YAML schema); repeatable.")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Do not print the summary.")] = False,
+    key: Annotated[Path | None, typer.Option(
+        "--key", help="Secret pseudonymisation key file (`oncoresist store keygen`): sample names "
+        "and barcodes in the outputs and printed lines become SMP- pseudonyms.")] = None,
+    patient: Annotated[str | None, typer.Option(
+        "--patient", help="With --key: the patient the samples come from; sample pseudonyms are "
+        "then qualified by the patient's pseudonym, as in the store.")] = None,
 ) -> None:
     """Annotate INPUT for resistance to --therapy; write the findings and print a summary."""
     from oncoresist.annotate import annotate
 
+    if patient is not None and key is None:
+        msg = "--patient only qualifies sample pseudonyms: give it together with --key"
+        raise InputError(msg, field="--patient")
     result = annotate(
         input_path,
         therapy=therapy,
@@ -55,11 +81,15 @@ def _annotate(
         infer=not no_infer,
         kb_extra=kb_extra or None,
     )
+    if key is not None:
+        result = _pseudonymised(result, key, patient)
     result.write(output, format=output_format)
     if html is not None:
         result.write_html(html)
     for problem in result.problems:
-        err_console.print(f"warning: {input_path}, {problem}", markup=False, highlight=False,
+        # With --key the folders of the input path are not printed (they often name the patient).
+        shown = input_path.name if key is not None else input_path
+        err_console.print(f"warning: {shown}, {problem}", markup=False, highlight=False,
                           soft_wrap=True)
     if not quiet:
         sys.stdout.write(result.summary())

@@ -41,10 +41,15 @@ def fit_command(
     drop_incomplete: Annotated[bool, typer.Option("--drop-incomplete", help="Drop mutations missing from some sample (with a warning) instead of stopping.")] = False,
     params: Annotated[Path | None, typer.Option("--params", help="Pairtree .params.json naming the samples of an .ssm file.")] = None,
     workers: Annotated[int, typer.Option("--workers", help="Processes for the restarts (1 = in this process).")] = 1,
+    key: Annotated[Path | None, typer.Option("--key", help="Secret pseudonymisation key file (`oncoresist store keygen`): sample_id values in every output and printed table become SMP- pseudonyms (default: the PyClone-VI files keep the input's names).")] = None,
+    patient: Annotated[str | None, typer.Option("--patient", help="With --key: the patient the samples come from; sample pseudonyms are then qualified by the patient's pseudonym, as in the store.")] = None,
 ) -> None:
     """Cluster mutations by cancer cell fraction; write PyClone-VI's results TSV."""
     from oncoresist import clonal
 
+    if patient is not None and key is None:
+        msg = "--patient only qualifies sample pseudonyms: give it together with --key"
+        raise InputError(msg, field="--patient")
     source = input_path or input_option
     if source is None:
         msg = "give the input file: oncoresist clonal fit INPUT.tsv -o RESULTS.tsv"
@@ -62,10 +67,25 @@ def fit_command(
                 result = clonal.fit(data, executor=pool, progress=progress, **options)
         else:
             result = clonal.fit(data, progress=progress, **options)
+    if key is not None:
+        result = _pseudonymised(result, key, patient)
     result.write(out)
     show_frame(result.evidence, title="evidence for the number of clusters")
     show_frame(result.clusters_frame(), title=f"{result.n_clusters} clusters")
-    err_console.print(f"wrote {out}", markup=False, highlight=False)
+    err_console.print(f"wrote {out.name}", markup=False, highlight=False)
+
+
+def _pseudonymised(result, key: Path, patient: str | None):
+    """The fit with its sample names replaced by keyed pseudonyms (--key)."""
+    import dataclasses
+
+    import pandas as pd
+
+    from oncoresist.privacy import load_key, pseudonymise_ids
+
+    names = pd.DataFrame({"sample_id": list(result.samples)})
+    renamed = pseudonymise_ids(names, load_key(key), patient_columns=(), patient=patient)
+    return dataclasses.replace(result, samples=tuple(renamed["sample_id"]))
 
 
 @contextlib.contextmanager

@@ -49,6 +49,7 @@ from oncoresist.privacy._keys import (
     shift,
     write_key,
 )
+from oncoresist.privacy._outputs import pseudonymise_ids
 from oncoresist.privacy._scrub import MAF_ID_COLUMNS, Scrubber
 
 __all__ = [
@@ -72,6 +73,7 @@ __all__ = [
     "load_key",
     "parse_consent",
     "pseudonymise",
+    "pseudonymise_ids",
     "scrub_directory",
     "scrub_file",
     "shift_date",
