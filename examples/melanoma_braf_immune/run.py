@@ -18,6 +18,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
+from oncoresist.evolve.tme import plot_runs  # noqa: E402
 from oncoresist.therapy import compare, controller, load_therapy_scenario  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
@@ -35,36 +36,8 @@ def one_patient(scenario, strategy, seed: int):
 
 
 def figure(runs: dict, path: Path, *, added: str | None = None) -> None:
-    """Cells per type (top) beside each compartment (below), one column per strategy."""
-    names = list(runs)
-    compartments = [c for c in next(iter(runs.values())).compartments.columns if c != "time"]
-    fig, axes = plt.subplots(1 + len(compartments), len(names), figsize=(4.2 * len(names), 2.6 * (1 + len(compartments))),
-                             sharex=True, squeeze=False)
-    for col, name in enumerate(names):
-        run = runs[name]
-        start = run.result.events.get("treatment_start", 0.0)
-        totals = run.result.totals
-        after = totals[totals["time"] >= start - 30]
-        ax = axes[0][col]
-        for t in run.result.type_names:
-            ax.plot(after["time"] - start, after[t].clip(lower=0.5), label=t)
-        ax.set_yscale("log")
-        ax.set_ylim(bottom=1)
-        ax.set_title(name)
-        ax.set_ylabel("cells")
-        comp = run.compartments[run.compartments["time"] >= start - 30]
-        for row, c in enumerate(compartments, start=1):
-            axes[row][col].plot(comp["time"] - start, comp[c], color="tab:green")
-            axes[row][col].set_ylabel(c)
-        if added:
-            dosing = run.result.dosing
-            on = dosing[(dosing["drug"] == added) & (dosing["level"] > 0)]
-            if len(on):
-                for r in range(1 + len(compartments)):
-                    axes[r][col].axvline(float(on["time"].min()) - start, color="grey", ls=":", lw=1)
-        axes[-1][col].set_xlabel("days from treatment start")
-    axes[0][0].legend(frameon=False)
-    fig.tight_layout()
+    """Cells per type beside each compartment, one column per strategy, as PNG and SVG."""
+    fig = plot_runs(runs, marker_drug=added)
     for suffix in (".png", ".svg"):
         fig.savefig(path.with_suffix(suffix), dpi=120)
     plt.close(fig)

@@ -60,6 +60,7 @@ __all__ = [
     "TMEModel",
     "TMEResult",
     "couple",
+    "plot_runs",
 ]
 
 
@@ -1074,3 +1075,68 @@ def couple(model: Model, tme: TME | Sequence[Any], *, engine: str = "hybrid",
         tme = TME(tuple(tme))
     values = {f.name: getattr(model, f.name) for f in dataclasses.fields(Model)}
     return TMEModel(**values, tme=tme, engine=engine, engine_options=dict(engine_options or {}))
+
+
+def plot_runs(runs: Mapping[str, TMEResult], *, marker_drug: str | None = None) -> Any:
+    """Cells per type (top row) beside each compartment (rows below), one column per run.
+
+    Time is in days from treatment start (30 days before it are shown); a dotted line marks the
+    first dose of ``marker_drug`` when given. A compartment a run does not have is marked
+    "term off".
+
+    Parameters
+    ----------
+    runs
+        Name (e.g. strategy) -> one patient's :class:`TMEResult`.
+    marker_drug
+        Drug whose first dose is marked in every panel of its column.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> from oncoresist.evolve import CellType, Model, StopRules
+    >>> m = Model(types=(CellType("T", 0.18, 0.0),), capacity=5e8, initial={"T": 10**7})
+    >>> run = couple(m, [TCells(), ImmuneKilling()], engine="ode").simulate(
+    ...     stop=StopRules(time_limit=10.0), engine="ode")
+    >>> fig = plot_runs({"untreated": run})
+    >>> len(fig.axes)
+    2
+    """
+    import matplotlib.pyplot as plt
+
+    names = list(runs)
+    compartments = [c for c in next(iter(runs.values())).compartments.columns if c != "time"]
+    rows = 1 + len(compartments)
+    fig, axes = plt.subplots(rows, len(names), figsize=(4.2 * len(names), 2.6 * rows), sharex=True, squeeze=False)
+    for col, name in enumerate(names):
+        run = runs[name]
+        start = run.result.events.get("treatment_start", 0.0)
+        totals = run.result.totals
+        after = totals[totals["time"] >= start - 30]
+        ax = axes[0][col]
+        for t in run.result.type_names:
+            ax.plot(after["time"] - start, after[t].clip(lower=0.5), label=t)
+        ax.set_yscale("log")
+        ax.set_ylim(bottom=1)
+        ax.set_title(name)
+        ax.set_ylabel("cells")
+        comp = run.compartments[run.compartments["time"] >= start - 30]
+        for row, c in enumerate(compartments, start=1):
+            if c in comp:
+                axes[row][col].plot(comp["time"] - start, comp[c], color="tab:green")
+            else:
+                axes[row][col].text(0.5, 0.5, "term off", ha="center", transform=axes[row][col].transAxes)
+            axes[row][col].set_ylabel(c)
+        if marker_drug:
+            dosing = run.result.dosing
+            on = dosing[(dosing["drug"] == marker_drug) & (dosing["level"] > 0)]
+            if len(on):
+                for r in range(rows):
+                    axes[r][col].axvline(float(on["time"].min()) - start, color="grey", ls=":", lw=1)
+        axes[-1][col].set_xlabel("days from treatment start")
+    axes[0][0].legend(frameon=False)
+    fig.tight_layout()
+    return fig

@@ -570,6 +570,13 @@ class _Reader:
         else:
             self.builder.skip(f"structural variant type {svtype} not interpreted")
             return
+        for gene, parsed in self._copy_number_alterations(genes, word, line):
+            self._emit(parsed, line, f"{gene} {svtype} {where}",
+                       self._record_samples(v) if self.samples else None, 1, copy_number=cn,
+                       structural=True)
+
+    def _copy_number_alterations(self, genes: list[str], word: str, line: int):
+        """(gene, alteration) for each kept gene; skipped and unreadable ones are recorded."""
         for gene in genes:
             if not self._kept([gene]):
                 self.builder.skip("gene outside the knowledge base")
@@ -578,9 +585,7 @@ class _Reader:
             if parsed is None:
                 self.builder.problem(line, reason or f"cannot read {gene} {word}")
                 continue
-            self._emit(parsed, line, f"{gene} {svtype} {where}",
-                       self._record_samples(v) if self.samples else None, 1, copy_number=cn,
-                       structural=True)
+            yield gene, parsed
 
     def _per_sample_cnv(self, v, line: int, genes: list[str], where: str) -> None:
         cn_values = v.format("CN")
@@ -595,14 +600,7 @@ class _Reader:
             else:
                 self.builder.skip(f"copy-number change below amplification (CN={value:g})")
                 continue
-            for gene in genes:
-                if not self._kept([gene]):
-                    self.builder.skip("gene outside the knowledge base")
-                    continue
-                parsed, reason = parse_cached(gene, word)
-                if parsed is None:
-                    self.builder.problem(line, reason or f"cannot read {gene} {word}")
-                    continue
+            for gene, parsed in self._copy_number_alterations(genes, word, line):
                 self.builder.add(sample, parsed, line=line, text=f"{gene} CN={value:g} {where}",
                                  copy_number=value)
 
