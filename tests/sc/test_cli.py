@@ -68,3 +68,38 @@ def test_bad_input_one_line_exit_2(tmp_path, h5ad, capsys):
     assert "no obs column 'arm'" in err
     assert len(err.splitlines()) == 1
     assert not (tmp_path / "x").exists()
+
+
+def test_analyse_copy_number_clones(tmp_path):
+    import anndata as ad
+
+    path = tmp_path / "cnv.h5ad"
+    osc.simulate_cnv(1200, n_genes=6000, rng=3).write_h5ad(path)
+    out = tmp_path / "out"
+    code = main(["sc", "analyse", str(path), "--condition-key", "condition", "--control", "control",
+                 "--treated", "drug", "--out", str(out), "--time-key", "time", "--no-umap",
+                 "--programs", "HALLMARK_HYPOXIA", "--cnv", "--cnv-reference-key", "cell_type",
+                 "--cnv-reference", "normal"])
+    assert code == 0
+    names = {p.name for p in out.iterdir()}
+    assert {"cnv_clones.tsv", "cnv_segments.tsv", "cnv_clone_fitness.tsv", "cnv_clone_sizes.tsv"} <= names
+    assert (out / "figures" / "cnv_profiles.png").exists()
+    clones = pd.read_csv(out / "cnv_clones.tsv", sep="\t")
+    assert clones["clone"].tolist()[0] == "normal"
+    assert len(clones) == 4
+    segments = pd.read_csv(out / "cnv_segments.tsv", sep="\t")
+    assert {"chr7", "chr8", "chr9", "chr17"} <= set(segments["chromosome"])  # the clones' events
+    annotated = ad.read_h5ad(out / "annotated.h5ad")
+    assert "cnv_clone" in annotated.obs.columns
+    assert "X_cnv" in annotated.obsm
+    provenance = json.loads((out / "provenance.json").read_text())
+    assert provenance["parameters"]["cnv_reference"] == "normal"
+
+
+def test_analyse_cnv_with_unknown_reference_column_exits_2(tmp_path, h5ad, capsys):
+    code = main(["sc", "analyse", str(h5ad), "--condition-key", "condition", "--control", "control",
+                 "--treated", "drug", "--out", str(tmp_path / "o"), "--cnv",
+                 "--cnv-reference-key", "tissue", "--cnv-reference", "normal"])
+    assert code == 2
+    assert "tissue" in capsys.readouterr().err
+    assert not (tmp_path / "o").exists()

@@ -28,7 +28,8 @@ def _tsv(frame, path: Path) -> None:
     frame.to_csv(path, sep="\t", index=False, lineterminator="\n", float_format="%.6g")
 
 
-def _figures(adata, folder: Path, *, basis: str, has_clones: bool, time_key: str | None) -> list[str]:
+def _figures(adata, folder: Path, *, basis: str, has_clones: bool, time_key: str | None,
+             has_cnv: bool) -> list[str]:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -56,6 +57,12 @@ def _figures(adata, folder: Path, *, basis: str, has_clones: bool, time_key: str
                                 metadata={"Software": None})
         plt.close(ax.get_figure())
         made.append("clones_muller.png")
+    if has_cnv:
+        ax = pl.cnv_profiles(adata)
+        ax.get_figure().savefig(folder / "cnv_profiles.png", dpi=100, bbox_inches="tight",
+                                metadata={"Software": None})
+        plt.close(ax.get_figure())
+        made.append("cnv_profiles.png")
     return made
 
 
@@ -73,16 +80,23 @@ def analyse(
     programs: Annotated[str | None, typer.Option("--programs", help="comma-separated programme names or a .gmt file (default: all built-in)")] = None,
     alpha: Annotated[float, typer.Option("--alpha", help="spatial FDR / FDR threshold")] = 0.1,
     n_neighbors: Annotated[int, typer.Option("--n-neighbors", help="k of the kNN graph")] = 30,
+    cnv: Annotated[bool, typer.Option("--cnv/--no-cnv", help="infer copy-number clones (human genes; no barcodes needed)")] = False,
+    cnv_reference_key: Annotated[str | None, typer.Option("--cnv-reference-key", help="obs column marking normal reference cells")] = None,
+    cnv_reference: Annotated[str | None, typer.Option("--cnv-reference", help="comma-separated value(s) of that column for normal cells")] = None,
     umap: Annotated[bool, typer.Option("--umap/--no-umap", help="compute a UMAP for the figures")] = True,
     plots: Annotated[bool, typer.Option("--plots/--no-plots", help="write figures")] = True,
     seed: Annotated[int, typer.Option("--seed", help="random seed")] = 0,
 ) -> None:
-    """Score programmes, find states enriched under drug, analyse clones; write h5ad, tables, figures."""
+    """Score programmes, find states enriched under drug, analyse clones; write h5ad, tables, figures.
+
+    Clones come from lineage barcodes (--barcode-key) and/or from copy number inferred from
+    expression (--cnv, with normal reference cells named by --cnv-reference-key/--cnv-reference).
+    """
     from oncoresist import sc as osc
     from oncoresist.sc._scoring import looks_like_counts
 
     adata = osc.pp.read(input_path)
-    for key in (condition_key, sample_key) + tuple(k for k in (barcode_key, time_key) if k):
+    for key in (condition_key, sample_key) + tuple(k for k in (barcode_key, time_key, cnv_reference_key) if k):
         if key not in adata.obs.columns:
             msg = f"{input_path.name} has no obs column {key!r}; columns are {list(adata.obs.columns)}"
             raise InputError(msg, path=str(input_path), field=key)
@@ -103,6 +117,13 @@ def analyse(
         clones = osc.tl.clones(adata, barcode_key, sample_key=sample_key,
                                condition_key=condition_key, control=control, treated=treated,
                                time_key=time_key, alpha=alpha)
+    cnv_result = cnv_fitness = None
+    if cnv:
+        reference = [v.strip() for v in cnv_reference.split(",")] if cnv_reference else None
+        cnv_result = osc.tl.cnv_clones(adata, cnv_reference_key, reference, rng=seed)
+        cnv_fitness = osc.tl.clones(adata, "cnv_clone", sample_key=sample_key,
+                                    condition_key=condition_key, control=control, treated=treated,
+                                    time_key=time_key, alpha=alpha, key_added="cnv_clones")
     # Mean programme score per condition and sample.
     columns = info["columns"]
     means = adata.obs.groupby([condition_key, sample_key], observed=True)[list(columns.values())].mean()
@@ -113,7 +134,8 @@ def analyse(
         parameters={"condition_key": condition_key, "control": control, "treated": treated,
                     "sample_key": sample_key, "drug": drug, "barcode_key": barcode_key,
                     "time_key": time_key, "programs": programs, "alpha": alpha, "n_neighbors": n_neighbors,
-                    "umap": umap},
+                    "umap": umap, "cnv": cnv, "cnv_reference_key": cnv_reference_key,
+                    "cnv_reference": cnv_reference},
         seed=seed, inputs=[input_path] if input_path.is_file() else [],
         kb_version=_kb_version() if drug else None,
     )
@@ -125,9 +147,14 @@ def analyse(
         if clones is not None:
             _tsv(clones.fitness, tmp / "clones.tsv")
             _tsv(clones.sizes, tmp / "clone_sizes.tsv")
+        if cnv_result is not None:
+            _tsv(cnv_result.clones, tmp / "cnv_clones.tsv")
+            _tsv(cnv_result.segments, tmp / "cnv_segments.tsv")
+            _tsv(cnv_fitness.fitness, tmp / "cnv_clone_fitness.tsv")
+            _tsv(cnv_fitness.sizes, tmp / "cnv_clone_sizes.tsv")
         if plots:
             _figures(adata, tmp / "figures", basis=basis, has_clones=clones is not None,
-                     time_key=time_key)
+                     time_key=time_key, has_cnv=cnv_result is not None)
         adata.write_h5ad(tmp / "annotated.h5ad")
         provenance.write(tmp / "provenance.json")
         write_text_atomic(tmp / "notes.txt", NOTICE)

@@ -1,4 +1,4 @@
-"""Plots: programme scores on embeddings, abundance changes, clone trajectories (Muller)."""
+"""Plots: programme scores, abundance changes, clone trajectories, copy-number profiles."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pandas as pd
 
 from oncoresist._core import InputError
 
-__all__ = ["abundance", "clone_trajectories", "programs"]
+__all__ = ["abundance", "clone_trajectories", "cnv_profiles", "programs"]
 
 
 def programs(
@@ -193,4 +193,63 @@ def clone_trajectories(adata: Any, *, key: str = "clones", top: int = 8, ax: Any
     table["type"] = "clone"
     ax = muller(table[["time", "clone_id", "parent_id", "type", "size"]], ax=ax)
     ax.set_xlabel(time_key)
+    return ax
+
+
+def cnv_profiles(adata: Any, *, key: str = "cnv_clone", ax: Any = None) -> Any:
+    """Mean inferred copy-number profile of each clone along the genome.
+
+    One line per clone (and the normal group) over infercnvpy's windows in genome order,
+    with chromosome boundaries; gains above zero, losses below. For a cell-by-cell view use
+    ``infercnvpy.pl.chromosome_heatmap(adata, groupby=key + "_status")`` or ``groupby=key``.
+
+    Parameters
+    ----------
+    adata
+        Cells analysed by :func:`oncoresist.sc.tl.cnv_clones`.
+    key
+        Its ``key_added``.
+    ax
+        Axes to draw into.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The plot.
+
+    Examples
+    --------
+    >>> import matplotlib; matplotlib.use("Agg")
+    >>> from oncoresist import sc as osc
+    >>> adata = osc.simulate_cnv(600, n_genes=6000, rng=2)
+    >>> osc.pp.normalise(adata)
+    >>> _ = osc.tl.cnv_clones(adata, "cell_type", "normal")
+    >>> ax = osc.pl.cnv_profiles(adata)
+    >>> len(ax.get_lines()) >= 4   # three clones and the normal group, then boundaries
+    True
+    """
+    import matplotlib.pyplot as plt
+
+    if key not in adata.obs.columns or "X_cnv" not in adata.obsm or "cnv" not in adata.uns:
+        msg = f"no copy-number clones under {key!r}: run oncoresist.sc.tl.cnv_clones first"
+        raise InputError(msg, field="key")
+    profiles = adata.obsm["X_cnv"]
+    labels = adata.obs[key].astype(object).fillna("normal")  # unassigned = the normal group
+    if ax is None:
+        _, ax = plt.subplots(figsize=(11, 3.5))
+    for name in pd.unique(labels):
+        rows = np.flatnonzero((labels == name).to_numpy())
+        mean = np.asarray(profiles[rows].mean(axis=0)).ravel()
+        ax.plot(mean, lw=1.2, color="0.5" if name == "normal" else None, label=str(name))
+    chr_pos = sorted(adata.uns["cnv"]["chr_pos"].items(), key=lambda kv: int(kv[1]))
+    bounds = [int(p) for _, p in chr_pos] + [profiles.shape[1]]
+    for b in bounds[1:-1]:
+        ax.axvline(b, color="0.85", lw=0.6, zorder=0)
+    ax.set_xticks([(lo + hi) / 2 for lo, hi in zip(bounds[:-1], bounds[1:], strict=False)])
+    ax.set_xticklabels([c.removeprefix("chr") for c, _ in chr_pos], fontsize=7)
+    ax.axhline(0, color="0.3", lw=0.6)
+    ax.set_xlim(0, profiles.shape[1])
+    ax.set_xlabel("chromosome")
+    ax.set_ylabel("inferred copy number\n(log expression vs reference)")
+    ax.legend(fontsize=7, ncol=4, frameon=False)
     return ax

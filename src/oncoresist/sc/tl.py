@@ -8,20 +8,25 @@ and returns that copy; otherwise it returns a result object with ``.to_frame()``
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
-from oncoresist._core import InputError
+from oncoresist._core import InputError, as_generator
 from oncoresist.sc._clones import CloneResult, FluctuationResult, clone_analysis, fluctuation
+from oncoresist.sc._cnv import CnvCloneResult
 from oncoresist.sc._scoring import score
 from oncoresist.sc._subpops import SubpopulationResult, find_subpopulations
 
 __all__ = [
     "CloneResult",
+    "CnvCloneResult",
     "FluctuationResult",
     "SubpopulationResult",
     "clones",
+    "cnv_clones",
     "fluctuation_test",
     "resistant_subpopulations",
     "score_programs",
@@ -62,8 +67,9 @@ def score_programs(
     adata
         Cells x genes; gene symbols in ``var_names`` or in ``var[gene_symbols]``.
     programs
-        None for every built-in programme (the 50 MSigDB Hallmarks and ``MAPK_OUTPUT_MPAS``,
-        Wagle et al. 2018), a list of their names, a dict ``name -> genes``, or a ``.gmt`` path.
+        None for every built-in programme (the 50 MSigDB Hallmarks, ``MAPK_OUTPUT_MPAS`` of
+        Wagle et al. 2018 and the literature lists; ``osc.programmes()`` lists them), a list of
+        their names, a dict ``name -> genes``, or a ``.gmt`` path.
     drug
         Also score the drug's target-pathway outputs (``target_MAPK``, ``target_PI3K-AKT``...),
         chosen with the knowledge base's pathway graph.
@@ -261,6 +267,180 @@ def clones(
         "fitness": result.fitness,
     }
     return target if copy else result
+
+
+def cnv_clones(
+    adata: Any,
+    reference_key: str | None = None,
+    reference_cat: str | list[str] | None = None,
+    *,
+    window_size: int = 100,
+    step: int = 10,
+    dynamic_threshold: float | None = None,
+    n_neighbors: int = 15,
+    resolution: float = 1.0,
+    min_difference: float = 0.05,
+    min_windows: int = 3,
+    min_cells: int = 20,
+    layer: str | None = None,
+    n_jobs: int | None = 1,
+    rng: int | np.random.Generator | None = 0,
+    key_added: str = "cnv_clone",
+    copy: bool = False,
+) -> Any:
+    """Clones without lineage barcodes: copy-number profiles inferred from expression.
+
+    Copy number is inferred with infercnvpy (the inferCNV method: log expression relative to
+    reference cells, averaged over windows of ``window_size`` genes in genome order; Patel et
+    al. 2014, Tirosh et al. 2016), the profiles are clustered (infercnvpy's PCA, a kNN graph,
+    Leiden), and clusters that no copy-number segment tells apart are merged: two groups stay
+    apart only when their mean profiles differ by more than ``min_difference`` over at least
+    ``min_windows`` consecutive windows of a chromosome. With reference cells (normal cells:
+    stroma, immune cells, a matched normal line) their mean profile is the ``normal`` group;
+    tumour cells with no segment of their own join it. Genes are placed on GRCh38 from the
+    shipped table (Ensembl ids or symbols) unless ``var`` has ``chromosome``, ``start`` and
+    ``end`` columns. The labels feed :func:`clones` like barcodes do (normal cells are left
+    unassigned there).
+
+    Parameters
+    ----------
+    adata
+        Log-normalised expression (``pp.normalise``); human genes.
+    reference_key, reference_cat
+        Column of ``obs`` and its value(s) marking normal reference cells. Without them the
+        mean of all cells is the reference and no cell is called normal.
+    window_size, step
+        Genes per window and the stride between windows kept (infercnvpy's meaning).
+    dynamic_threshold
+        infercnvpy's per-cell noise floor (values under this many standard deviations set to
+        zero). Off by default: zeroing shrinks the cell-level means of weak one-copy segments
+        and so blurs clones (on ``simulate_cnv`` data the clone recovery drops); set 1.5,
+        infercnvpy's default, for heatmaps that look like infercnvpy's.
+    n_neighbors, resolution
+        kNN graph of the profile PCA and Leiden resolution (over-clustering is merged).
+    min_difference, min_windows
+        Size of a copy-number difference (units of the smoothed log expression; a one-copy
+        change of an arm reads about 0.1-0.2 at 3,000 UMIs per cell) and its length in windows.
+    min_cells
+        Clusters smaller than this join the cluster with the nearest profile.
+    layer
+        Layer holding the log expression instead of ``X``.
+    n_jobs
+        Worker processes for infercnvpy (``None``: all cores).
+    rng
+        Seed of the PCA, graph and Leiden steps.
+    key_added
+        ``obs[key_added]`` (clone per cell, missing for normal cells),
+        ``obs[key_added + '_status']`` (``normal``/``tumour``, with a reference) and
+        ``uns[key_added]`` (clones, segments, parameters). infercnvpy's own results stay in
+        ``obsm['X_cnv']``, ``uns['cnv']``, ``obsm['X_cnv_pca']`` and ``obs['cnv_leiden']``, so
+        its plots (``infercnvpy.pl.chromosome_heatmap``) work on them.
+    copy
+        Work on a copy and return it.
+
+    Returns
+    -------
+    CnvCloneResult or AnnData
+        ``.assignment``, ``.clones`` (``.to_frame()``: cells and segments per clone),
+        ``.segments`` (clone, chromosome, start, end, windows, mean change, gain/loss), or
+        the copy.
+
+    Examples
+    --------
+    >>> from oncoresist import sc as osc
+    >>> adata = osc.simulate_cnv(600, n_genes=6000, rng=2)
+    >>> osc.pp.normalise(adata)
+    >>> res = osc.tl.cnv_clones(adata, "cell_type", "normal")
+    >>> sorted(res.clones["clone"])
+    ['cnv1', 'cnv2', 'cnv3', 'normal']
+    """
+    import infercnvpy
+
+    from oncoresist.sc._cnv import call_clones, check_log_expression, window_coordinates
+    from oncoresist.sc._positions import place_genes
+
+    _check_adata(adata)
+    check_log_expression(adata, layer)
+    reference = _reference_cells(adata, reference_key, reference_cat)
+    target = adata.copy() if copy else adata
+    seed = int(as_generator(rng).integers(0, 2**31 - 1)) if not isinstance(rng, int) else rng
+    placed = place_genes(target.var)
+    for column in ("chromosome", "start", "end"):
+        target.var[column] = placed[column].to_numpy()
+    # infercnvpy logs a warning for every unplaced gene set and draws tqdm bars; quiet both.
+    with _quiet():
+        infercnvpy.tl.infercnv(
+            target, reference_key=reference_key if reference is not None else None,
+            reference_cat=reference_cat, window_size=window_size, step=step, layer=layer,
+            n_jobs=n_jobs, dynamic_threshold=dynamic_threshold,
+        )
+        n_windows = target.obsm["X_cnv"].shape[1]
+        infercnvpy.tl.pca(target, n_comps=max(2, min(30, n_windows - 1, target.n_obs - 1)),
+                          random_state=seed)
+        infercnvpy.pp.neighbors(target, n_neighbors=n_neighbors, method="gauss",
+                                transformer="sklearn", random_state=seed)
+        infercnvpy.tl.leiden(target, resolution=resolution, random_state=seed, flavor="igraph",
+                             n_iterations=2, directed=False)
+    windows = window_coordinates(target.var.dropna(subset=["chromosome"]), target.uns["cnv"]["chr_pos"],
+                                 n_windows, window_size=window_size, step=step)
+    result = call_clones(
+        target.obsm["X_cnv"], windows, target.obs["cnv_leiden"].astype(int).to_numpy(),
+        reference=reference, min_difference=min_difference, min_windows=min_windows,
+        min_cells=min_cells, index=target.obs_names,
+    )
+    result.parameters = {
+        "reference_key": reference_key, "reference_cat": reference_cat,
+        "window_size": window_size, "step": step, "n_neighbors": n_neighbors,
+        "resolution": resolution, "min_difference": min_difference, "min_windows": min_windows,
+        "min_cells": min_cells, "layer": layer, "seed": seed,
+        "genes_placed": int(placed["chromosome"].notna().sum()), "genes": int(target.n_vars),
+        "gene_positions": placed.attrs["source"], "inference": f"infercnvpy {infercnvpy.__version__}",
+    }
+    labels = result.assignment.where(result.assignment != "normal")
+    target.obs[key_added] = pd.Categorical(labels, categories=[c for c in result.clones["clone"]
+                                                               if c != "normal"])
+    if reference is not None:
+        target.obs[f"{key_added}_status"] = pd.Categorical(
+            np.where(result.assignment == "normal", "normal", "tumour"), categories=["normal", "tumour"])
+    target.uns[key_added] = {"params": result.parameters, "clones": result.clones,
+                             "segments": result.segments}
+    return target if copy else result
+
+
+def _reference_cells(adata: Any, reference_key: str | None, reference_cat: Any) -> np.ndarray | None:
+    if reference_key is None and reference_cat is None:
+        return None
+    if reference_key is None or reference_cat is None:
+        msg = "give both reference_key (an obs column) and reference_cat (its normal value(s)), or neither"
+        raise InputError(msg, field="reference_key")
+    if reference_key not in adata.obs.columns:
+        msg = f"adata.obs has no column {reference_key!r}; columns are {list(adata.obs.columns)}"
+        raise InputError(msg, field="reference_key")
+    cats = [reference_cat] if isinstance(reference_cat, str) else list(reference_cat)
+    values = adata.obs[reference_key].astype(str)
+    missing = [c for c in cats if c not in set(values)]
+    if missing:
+        msg = f"obs[{reference_key!r}] has no cells labelled {missing}; its values are {sorted(set(values))[:20]}"
+        raise InputError(msg, field="reference_cat")
+    return values.isin(cats).to_numpy()
+
+
+@contextlib.contextmanager
+def _quiet():
+    """Silence infercnvpy's progress bars (stderr) and scanpy's log and deprecation notes."""
+    import io
+    import warnings
+
+    import scanpy as sc
+
+    verbosity = sc.settings.verbosity
+    sc.settings.verbosity = 0  # errors only: infercnvpy logs through scanpy's logger
+    try:
+        with warnings.catch_warnings(), contextlib.redirect_stderr(io.StringIO()):
+            warnings.simplefilter("ignore", FutureWarning)
+            yield
+    finally:
+        sc.settings.verbosity = verbosity
 
 
 def fluctuation_test(
