@@ -66,6 +66,8 @@ def test_positions_in_var_are_used_as_given():
     placed = place_genes(var)
     assert placed.attrs["source"] == "adata.var"
     assert placed["start"].tolist() == var["start"].tolist()
+    ensembl_style = place_genes(var.assign(chromosome="1"))  # Ensembl GTFs write "1"
+    assert set(ensembl_style["chromosome"]) == {"chr1"}
 
 
 def test_too_few_placed_genes_are_refused():

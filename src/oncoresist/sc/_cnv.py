@@ -3,19 +3,20 @@
 Inference is infercnvpy's (Sturm et al., icbi-lab; the inferCNV method of Patel et al. 2014
 Science 344:1396 and Tirosh et al. 2016 Science 352:189): log expression relative to reference
 cells, averaged over windows of ``window_size`` neighbouring genes along each chromosome,
-centred per cell, with values under ``dynamic_threshold`` standard deviations set to zero. Its
-PCA, kNN graph and Leiden clustering of the profiles are infercnvpy's and scanpy's too.
+centred per cell. Its PCA, kNN graph and Leiden clustering of the profiles are infercnvpy's and
+scanpy's too.
 
-What is added here is the step from clusters to clones. Leiden splits a population finely (by
-depth, cell cycle, noise); two clusters are kept apart only when their mean profiles differ by
-more than ``min_difference`` over at least ``min_windows`` consecutive windows of one chromosome,
-i.e. by a copy-number segment, not by scattered noise. Clusters are merged closest first
-(average profile of the merged cells recomputed at each step) until every pair left differs by
-a segment. Clusters of fewer than ``min_cells`` cells join the cluster with the nearest mean
-profile. With reference cells, the reference's own mean profile takes part in the merging as a
-group called ``normal``: tumour cells without a distinguishing segment end up there.
-Each clone's segments are the runs of windows where its mean profile departs from the normal
-profile by more than ``min_difference``, reported with the span of the genes in those windows.
+What is added here is the step from clusters to clones (``call_clones``):
+
+1. ``merge_clusters``: two groups stay apart only when their mean profiles differ by more than
+   ``min_difference`` over at least ``min_windows`` consecutive windows of one chromosome (a
+   copy-number segment) and the cells form two populations over those segments
+   (``two_populations``); otherwise they merge, closest pair first.
+2. ``reassign``: each cell moves to the group it matches best on the segments' means; 1 and 2
+   repeat until no cell moves. Reference cells form the ``normal`` group (label -1) and stay
+   there; tumour cells without a segment of their own join it.
+3. Groups under ``min_cells`` cells join the nearest group; each clone's segments are the runs
+   where its mean profile departs from the normal profile (``segments_of``).
 """
 
 from __future__ import annotations
@@ -171,18 +172,15 @@ def _merge_small(labels: np.ndarray, profiles: np.ndarray, min_cells: int) -> np
 
 
 def merge_clusters(labels: np.ndarray, profiles: np.ndarray, chromosomes: np.ndarray, *,
-                   reference: np.ndarray | None, min_difference: float, min_windows: int):
-    """Merge clusters (and the normal group) that no copy-number segment tells apart.
+                   min_difference: float, min_windows: int):
+    """Merge clusters that no copy-number segment tells apart, closest pair first.
 
-    Returns the group of every cluster (``-1``: the normal group, which also holds the
-    reference cells) and the mean profile of each group.
+    Returns the group of every cluster label and the mean profile of each group; the normal
+    group (label ``-1``) keeps its label when others join it.
     """
     cells = {int(c): np.flatnonzero(labels == c) for c in np.unique(labels)}
     group_of = {c: c for c in cells}
     means = {c: profiles[idx].mean(axis=0) for c, idx in cells.items()}
-    if reference is not None:
-        cells[-1] = np.flatnonzero(reference)
-        means[-1] = profiles[cells[-1]].mean(axis=0)
     n = profiles.shape[0]
     distinct: dict[tuple[int, int], bool] = {}  # pair decisions, dropped when a group changes
     while True:
@@ -247,7 +245,7 @@ def reassign(labels: np.ndarray, profiles: np.ndarray, chromosomes: np.ndarray, 
         labels[is_reference] = -1
     nearest = labels.copy()
     for _ in range(max_rounds):
-        group_of, means = merge_clusters(labels, profiles, chromosomes, reference=None,
+        group_of, means = merge_clusters(labels, profiles, chromosomes,
                                          min_difference=min_difference, min_windows=min_windows)
         labels = np.array([group_of[c] for c in labels])
         groups = np.unique(labels)
@@ -308,7 +306,7 @@ def call_clones(profiles, windows: pd.DataFrame, leiden: np.ndarray, *,
                                reference=is_reference if reference is not None else None,
                                min_difference=min_difference, min_windows=min_windows)
     labels = _merge_small(labels, dense, min_cells)
-    group_of, means = merge_clusters(labels, dense, chromosomes, reference=None,
+    group_of, means = merge_clusters(labels, dense, chromosomes,
                                      min_difference=min_difference, min_windows=min_windows)
     groups = np.array([group_of[c] for c in labels])
     nearest = np.array([group_of.get(c, c) for c in nearest])

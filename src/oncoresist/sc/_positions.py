@@ -76,13 +76,16 @@ def place_genes(var: pd.DataFrame, *, min_placed: int = 500) -> pd.DataFrame:
     """Positions for ``var`` (an AnnData's gene table): its own columns if it has them.
 
     A ``var`` that already holds ``chromosome``, ``start`` and ``end`` is used as given (the
-    user's own annotation wins). Otherwise genes are placed with the shipped table. Fewer than
+    user's own annotation wins; Ensembl-style names such as ``7`` become ``chr7``). Otherwise genes are placed with the shipped table. Fewer than
     ``min_placed`` placed genes is refused: expression-based copy-number inference averages
     about a hundred neighbouring genes per window and needs genes along every chromosome.
     """
     if set(POSITION_COLUMNS) <= set(var.columns):
         placed = var.loc[:, list(POSITION_COLUMNS)].copy()
-        placed["chromosome"] = placed["chromosome"].astype("object")
+        names = placed["chromosome"].astype("object")
+        # Ensembl writes "7", UCSC "chr7"; the inference keeps only "chr" names.
+        bare = names.notna() & ~names.astype(str).str.startswith("chr")
+        placed["chromosome"] = names.where(~bare, "chr" + names.astype(str))
         source = "adata.var"
     else:
         ids = var["gene_ids"] if "gene_ids" in var.columns else None
