@@ -84,6 +84,7 @@ def test_analyse_copy_number_clones(tmp_path):
     names = {p.name for p in out.iterdir()}
     assert {"cnv_clones.tsv", "cnv_segments.tsv", "cnv_clone_fitness.tsv", "cnv_clone_sizes.tsv"} <= names
     assert (out / "figures" / "cnv_profiles.png").exists()
+    assert (out / "figures" / "cnv_clones_muller.png").exists()
     clones = pd.read_csv(out / "cnv_clones.tsv", sep="\t")
     assert clones["clone"].tolist()[0] == "normal"
     assert len(clones) == 4
@@ -103,3 +104,22 @@ def test_analyse_cnv_with_unknown_reference_column_exits_2(tmp_path, h5ad, capsy
     assert code == 2
     assert "tissue" in capsys.readouterr().err
     assert not (tmp_path / "o").exists()
+
+
+def test_analyse_calls_clones_from_barcode_umi_counts(tmp_path, h5ad):
+    import anndata as ad
+
+    adata = ad.read_h5ad(h5ad)
+    table = tmp_path / "barcode_umis.tsv"
+    pd.DataFrame({"cell": adata.obs_names, "barcode": adata.obs["barcode"].astype(str),
+                  "umis": 4}).to_csv(table, sep="\t", index=False)
+    out = tmp_path / "out"
+    code = main(["sc", "analyse", str(h5ad), "--condition-key", "condition", "--control", "control",
+                 "--treated", "drug", "--out", str(out), "--barcode-counts", str(table),
+                 "--time-key", "time", "--no-umap", "--no-plots", "--programs", "HALLMARK_HYPOXIA"])
+    assert code == 0
+    called = ad.read_h5ad(out / "annotated.h5ad").obs["barcode"].astype(str)
+    assert (called == adata.obs["barcode"].astype(str)).all()
+    provenance = json.loads((out / "provenance.json").read_text())
+    assert "barcode_umis.tsv" in provenance["inputs"]
+    assert provenance["parameters"]["barcode_method"] == "dominant"

@@ -105,3 +105,23 @@ def test_harder_planted_state_precision_and_recall():
     truth = (adata.obs["true_state"] == "persister").to_numpy()
     assert (called & truth).sum() / max(1, called.sum()) >= 0.80
     assert (called & truth).sum() / truth.sum() >= 0.70
+
+
+def test_graph_rebuilt_for_other_k_is_scanpys(simulated):
+    # A different n_neighbors makes the tool rebuild the kNN graph; it must be the graph that
+    # scanpy.pp.neighbors(method="gauss", transformer="sklearn") builds (oracle), element by
+    # element.
+    import numpy as np
+    import scanpy as sc
+
+    adata = simulated.copy()
+    osc.tl.resistant_subpopulations(adata, "condition", control="control", treated="drug",
+                                    sample_key="sample", n_neighbors=15, rng=1)
+    params = adata.uns["neighbors"]["params"]
+    assert params["n_neighbors"] == 15
+    ref = simulated.copy()
+    sc.pp.neighbors(ref, n_neighbors=15, use_rep="X_pca", method="gauss", transformer="sklearn",
+                    random_state=params["random_state"])
+    for key in ("distances", "connectivities"):
+        np.testing.assert_array_equal(adata.obsp[key].indices, ref.obsp[key].indices)
+        np.testing.assert_array_equal(adata.obsp[key].data, ref.obsp[key].data)

@@ -63,6 +63,12 @@ def _figures(adata, folder: Path, *, basis: str, has_clones: bool, time_key: str
                                 metadata={"Software": None})
         plt.close(ax.get_figure())
         made.append("cnv_profiles.png")
+        if time_key:
+            ax = pl.clone_trajectories(adata, key="cnv_clones")
+            ax.get_figure().savefig(folder / "cnv_clones_muller.png", dpi=100,
+                                    bbox_inches="tight", metadata={"Software": None})
+            plt.close(ax.get_figure())
+            made.append("cnv_clones_muller.png")
     return made
 
 
@@ -75,7 +81,9 @@ def analyse(
     out: Annotated[Path, typer.Option("--out", help="output folder (replaced atomically)")],
     sample_key: Annotated[str, typer.Option("--sample-key", help="obs column naming replicate samples")] = "sample",
     drug: Annotated[str | None, typer.Option("--drug", help="drug name: scores its target-pathway outputs")] = None,
-    barcode_key: Annotated[str | None, typer.Option("--barcode-key", help="obs column with lineage barcodes")] = None,
+    barcode_key: Annotated[str | None, typer.Option("--barcode-key", help="obs column with each cell's lineage barcode, or an obsm key with barcode UMI counts (cells x barcodes)")] = None,
+    barcode_counts: Annotated[Path | None, typer.Option("--barcode-counts", help="long table of barcode UMI counts (columns cell, barcode, umis)")] = None,
+    barcode_method: Annotated[str, typer.Option("--barcode-method", help="with UMI counts: 'dominant' (one barcode per clone) or 'combination' (barcode sets)")] = "dominant",
     time_key: Annotated[str | None, typer.Option("--time-key", help="obs column with time points")] = None,
     programs: Annotated[str | None, typer.Option("--programs", help="comma-separated programme names or a .gmt file (default: all built-in)")] = None,
     alpha: Annotated[float, typer.Option("--alpha", help="spatial FDR / FDR threshold")] = 0.1,
@@ -89,13 +97,21 @@ def analyse(
 ) -> None:
     """Score programmes, find states enriched under drug, analyse clones; write h5ad, tables, figures.
 
-    Clones come from lineage barcodes (--barcode-key) and/or from copy number inferred from
+    Clones come from lineage barcodes (--barcode-key: a called barcode per cell, or UMI counts
+    in obsm; --barcode-counts: a UMI count table) and/or from copy number inferred from
     expression (--cnv, with normal reference cells named by --cnv-reference-key/--cnv-reference).
     """
     from oncoresist import sc as osc
     from oncoresist.sc._scoring import looks_like_counts
 
     adata = osc.pp.read(input_path)
+    if barcode_key and barcode_counts:
+        msg = "give --barcode-key or --barcode-counts, not both"
+        raise InputError(msg, field="--barcode-counts")
+    counts_source = barcode_counts or (barcode_key if barcode_key in adata.obsm else None)
+    if counts_source is not None:
+        osc.pp.call_barcodes(adata, counts_source, method=barcode_method, key_added="barcode")
+        barcode_key = "barcode"
     for key in (condition_key, sample_key) + tuple(k for k in (barcode_key, time_key, cnv_reference_key) if k):
         if key not in adata.obs.columns:
             msg = f"{input_path.name} has no obs column {key!r}; columns are {list(adata.obs.columns)}"
@@ -133,10 +149,12 @@ def analyse(
         "oncoresist sc analyse",
         parameters={"condition_key": condition_key, "control": control, "treated": treated,
                     "sample_key": sample_key, "drug": drug, "barcode_key": barcode_key,
+                    "barcode_counts": barcode_counts.name if barcode_counts else None,
+                    "barcode_method": barcode_method if counts_source is not None else None,
                     "time_key": time_key, "programs": programs, "alpha": alpha, "n_neighbors": n_neighbors,
                     "umap": umap, "cnv": cnv, "cnv_reference_key": cnv_reference_key,
                     "cnv_reference": cnv_reference},
-        seed=seed, inputs=[input_path] if input_path.is_file() else [],
+        seed=seed, inputs=[p for p in (input_path, barcode_counts) if p is not None and p.is_file()],
         kb_version=_kb_version() if drug else None,
     )
     adata.uns["oncoresist_provenance"] = provenance.to_json()

@@ -48,7 +48,7 @@ def _require(adata, keys):
 
 
 def _ensure_neighbours(adata, use_rep: str, n_neighbors: int, seed: int) -> None:
-    import scanpy as sc
+    from oncoresist.sc.pp import gauss_neighbors
 
     if use_rep not in adata.obsm:
         msg = (
@@ -58,8 +58,7 @@ def _ensure_neighbours(adata, use_rep: str, n_neighbors: int, seed: int) -> None
         raise InputError(msg, field="use_rep")
     have = adata.uns.get("neighbors", {}).get("params", {})
     if "distances" not in adata.obsp or have.get("use_rep") != use_rep or have.get("n_neighbors") != n_neighbors:
-        sc.pp.neighbors(adata, n_neighbors=n_neighbors, use_rep=use_rep, method="gauss", transformer="sklearn",
-                        random_state=seed)
+        gauss_neighbors(adata, n_neighbors=n_neighbors, use_rep=use_rep, seed=seed)
 
 
 def _cell_fraction(membership: sp.csr_matrix, flags: np.ndarray, conn: sp.csr_matrix) -> np.ndarray:

