@@ -39,36 +39,26 @@ def _figures(adata, folder: Path, *, basis: str, has_clones: bool, time_key: str
 
     folder.mkdir(parents=True, exist_ok=True)
     made = []
+
+    def save(figure, name: str, **options) -> None:
+        figure.savefig(folder / name, metadata={"Software": None}, **options)  # no version stamp
+        plt.close(figure)
+        made.append(name)
+
     scored = adata.uns["programs"]["columns"]
     names = [n for n in scored if n.startswith("target_")]
     names += [n for n in FIGURE_PROGRAMMES if n in scored]
     axes = pl.programs(adata, names, basis=basis)
-    fig = (axes[0] if isinstance(axes, list) else axes).get_figure()
-    fig.savefig(folder / "programmes.png", dpi=80, metadata={"Software": None})
-    plt.close(fig)
-    made.append("programmes.png")
-    ax = pl.abundance(adata, basis=basis)
-    ax.get_figure().savefig(folder / "abundance.png", dpi=100, metadata={"Software": None})
-    plt.close(ax.get_figure())
-    made.append("abundance.png")
+    save((axes[0] if isinstance(axes, list) else axes).get_figure(), "programmes.png", dpi=80)
+    save(pl.abundance(adata, basis=basis).get_figure(), "abundance.png", dpi=100)
     if has_clones and time_key:
-        ax = pl.clone_trajectories(adata)
-        ax.get_figure().savefig(folder / "clones_muller.png", dpi=100, bbox_inches="tight",
-                                metadata={"Software": None})
-        plt.close(ax.get_figure())
-        made.append("clones_muller.png")
+        save(pl.clone_trajectories(adata).get_figure(), "clones_muller.png", dpi=100,
+             bbox_inches="tight")
     if has_cnv:
-        ax = pl.cnv_profiles(adata)
-        ax.get_figure().savefig(folder / "cnv_profiles.png", dpi=100, bbox_inches="tight",
-                                metadata={"Software": None})
-        plt.close(ax.get_figure())
-        made.append("cnv_profiles.png")
+        save(pl.cnv_profiles(adata).get_figure(), "cnv_profiles.png", dpi=100, bbox_inches="tight")
         if time_key:
-            ax = pl.clone_trajectories(adata, key="cnv_clones")
-            ax.get_figure().savefig(folder / "cnv_clones_muller.png", dpi=100,
-                                    bbox_inches="tight", metadata={"Software": None})
-            plt.close(ax.get_figure())
-            made.append("cnv_clones_muller.png")
+            save(pl.clone_trajectories(adata, key="cnv_clones").get_figure(),
+                 "cnv_clones_muller.png", dpi=100, bbox_inches="tight")
     return made
 
 

@@ -26,7 +26,7 @@ from oncoresist.sc import pl, pp, tl
 from oncoresist.sc._signatures import builtin_programmes, programme_sources
 from oncoresist.sc._simulate import simulate_counts
 from oncoresist.sc._simulate import simulate_fluctuation as _simulate_fluctuation
-from oncoresist.sc._simulate_cnv import simulate_cnv_counts
+from oncoresist.sc._simulate_cnv import simulate_cnv
 
 __all__ = ["pl", "pp", "programmes", "simulate", "simulate_cnv", "simulate_fluctuation", "tl"]
 
@@ -115,60 +115,6 @@ def simulate(
         persister_fraction=persister_fraction, cycling_fraction=cycling_fraction, effect=effect,
         median_umis=median_umis, mode=mode, n_clones=n_clones, rng=rng,
     )
-
-
-def simulate_cnv(
-    n_cells: int = 3000,
-    *,
-    n_genes: int = 8000,
-    n_replicates: int = 2,
-    normal_fraction: float = 0.2,
-    clone_fractions: tuple[tuple[float, ...], tuple[float, ...]] = ((0.5, 0.35, 0.15), (0.25, 0.15, 0.6)),
-    median_umis: float = 3000.0,
-    rng: int | np.random.Generator | None = None,
-) -> Any:
-    """Synthetic counts of normal cells and three copy-number clones, one selected by the drug.
-
-    Genes are real autosomal genes at their GRCh38 positions (the shipped table). All tumour
-    clones share a gain of 1q and a loss of chromosome 13; clone ``A`` also loses 9p, ``B``
-    gains 8q, and ``C`` gains 7q (with MET, four copies) and loses 17p. A gene's expression
-    scales with copies / 2. Each sample holds ``normal_fraction`` normal cells (two copies
-    everywhere, ``obs['cell_type'] == 'normal'``); tumour cells split among A, B, C with
-    ``clone_fractions`` (control, drug), so the drug enriches ``C``. Truth:
-    ``obs['true_cnv_clone']`` and ``uns['simulation']['events']``.
-
-    Parameters
-    ----------
-    n_cells, n_genes
-        Size of the matrix (500 <= ``n_genes`` <= the autosomal genes of the table).
-    n_replicates
-        Samples per arm.
-    normal_fraction
-        Share of normal cells in each sample.
-    clone_fractions
-        Shares of clones A, B, C among tumour cells, in control and under drug.
-    median_umis
-        Median counts per cell.
-    rng
-        Seed.
-
-    Returns
-    -------
-    anndata.AnnData
-        Raw counts with ``sample``, ``condition``, ``replicate``, ``time``, ``cell_type`` and
-        ``true_cnv_clone`` in ``obs``.
-
-    Examples
-    --------
-    >>> adata = simulate_cnv(400, n_genes=2000, rng=0)
-    >>> sorted(adata.obs.true_cnv_clone.unique())
-    ['A', 'B', 'C', 'normal']
-    >>> adata.uns["simulation"]["events"]["label"].iloc[2]
-    'loss chr9:0.0-43.0 Mb'
-    """
-    return simulate_cnv_counts(n_cells, n_genes=n_genes, n_replicates=n_replicates,
-                               normal_fraction=normal_fraction, clone_fractions=clone_fractions,
-                               median_umis=median_umis, rng=rng)
 
 
 def simulate_fluctuation(

@@ -24,6 +24,7 @@ Model (every choice stated so that tests can reason about the truth):
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -103,7 +104,7 @@ def _check(n_cells, n_replicates, normal_fraction, clone_fractions):
             raise InputError(msg, field="clone_fractions")
 
 
-def simulate_cnv_counts(
+def simulate_cnv(
     n_cells: int = 3000,
     *,
     n_genes: int = 8000,
@@ -112,9 +113,49 @@ def simulate_cnv_counts(
     clone_fractions: tuple[tuple[float, ...], tuple[float, ...]] = ((0.5, 0.35, 0.15), (0.25, 0.15, 0.6)),
     median_umis: float = 3000.0,
     chunk: int = 5000,
-    rng=None,
-):
-    """Simulate raw counts of normal cells and copy-number clones A, B, C in two arms."""
+    rng: int | np.random.Generator | None = None,
+) -> Any:
+    """Synthetic counts of normal cells and three copy-number clones, one selected by the drug.
+
+    Genes are real autosomal genes at their GRCh38 positions (the shipped table). All tumour
+    clones share a gain of 1q and a loss of chromosome 13; clone ``A`` also loses 9p, ``B``
+    gains 8q, and ``C`` gains 7q (with MET, four copies) and loses 17p. A gene's expression
+    scales with copies / 2. Each sample holds ``normal_fraction`` normal cells (two copies
+    everywhere, ``obs['cell_type'] == 'normal'``); tumour cells split among A, B, C with
+    ``clone_fractions`` (control, drug), so the drug enriches ``C``. Truth:
+    ``obs['true_cnv_clone']`` and ``uns['simulation']['events']``.
+
+    Parameters
+    ----------
+    n_cells, n_genes
+        Size of the matrix (500 <= ``n_genes`` <= the autosomal genes of the table).
+    n_replicates
+        Samples per arm.
+    normal_fraction
+        Share of normal cells in each sample.
+    clone_fractions
+        Shares of clones A, B, C among tumour cells, in control and under drug.
+    median_umis
+        Median counts per cell.
+    chunk
+        Cells drawn at a time (bounds memory; another chunk size gives other draws).
+    rng
+        Seed.
+
+    Returns
+    -------
+    anndata.AnnData
+        Raw counts with ``sample``, ``condition``, ``replicate``, ``time``, ``cell_type`` and
+        ``true_cnv_clone`` in ``obs``.
+
+    Examples
+    --------
+    >>> adata = simulate_cnv(400, n_genes=2000, rng=0)
+    >>> sorted(adata.obs.true_cnv_clone.unique())
+    ['A', 'B', 'C', 'normal']
+    >>> adata.uns["simulation"]["events"]["label"].iloc[2]
+    'loss chr9:0.0-43.0 Mb'
+    """
     import anndata as ad
 
     _check(n_cells, n_replicates, normal_fraction, clone_fractions)
