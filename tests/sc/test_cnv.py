@@ -195,3 +195,15 @@ def test_raw_counts_and_bad_reference_are_refused():
         osc.tl.cnv_clones(adata, "cell_type", "stroma")
     with pytest.raises(InputError, match="give both"):
         osc.tl.cnv_clones(adata, "cell_type")
+
+
+def test_copy_number_graph_is_scanpys_and_leaves_the_expression_graph_alone(analysed):
+    import scanpy as sc
+
+    adata, _ = analysed
+    assert "cnv_neighbors_connectivities" in adata.obsp
+    assert "connectivities" not in adata.obsp  # no expression graph was made: none overwritten
+    oracle = sc.pp.neighbors(adata, n_neighbors=15, use_rep="X_cnv_pca", method="gauss",
+                             transformer="sklearn", random_state=1, copy=True)
+    difference = oracle.obsp["connectivities"] - adata.obsp["cnv_neighbors_connectivities"]
+    assert abs(difference).max() < 1e-6

@@ -168,14 +168,16 @@ def _pca_covariance(adata: Any, n_comps: int) -> None:
     }
 
 
-def gauss_neighbors(adata: Any, *, n_neighbors: int, use_rep: str, seed: int) -> None:
+def gauss_neighbors(adata: Any, *, n_neighbors: int, use_rep: str, seed: int,
+                    key_added: str | None = None) -> None:
     """``scanpy.pp.neighbors(method="gauss", transformer="sklearn")``, same result, faster.
 
     Scanpy finds the exact kNN (scikit-learn, brute force); the Gaussian connectivities, which
     scanpy computes with Python loops over cells (the slowest part of ``neighbors`` at 100,000
     cells), come from :func:`oncoresist.sc._kernels.gauss_connectivities`, tested equal to
     scanpy's element by element. ``obsp`` and ``uns['neighbors']`` are written as scanpy writes
-    them.
+    them (with ``key_added``: ``uns[key_added]``, ``obsp[key_added + '_distances']`` and
+    ``obsp[key_added + '_connectivities']``, scanpy's layout for a second graph).
 
     Examples
     --------
@@ -196,16 +198,17 @@ def gauss_neighbors(adata: Any, *, n_neighbors: int, use_rep: str, seed: int) ->
     connectivities = gauss_connectivities(distances, neighbours.n_neighbors)
     if connectivities is None:  # not scanpy's usual layout (e.g. duplicated cells): scanpy's own
         sc.pp.neighbors(adata, n_neighbors=n_neighbors, use_rep=use_rep, method="gauss",
-                        transformer="sklearn", random_state=seed)
+                        transformer="sklearn", random_state=seed, key_added=key_added)
         return
-    adata.uns["neighbors"] = {
-        "connectivities_key": "connectivities",
-        "distances_key": "distances",
+    prefix = "" if key_added is None else f"{key_added}_"
+    adata.uns[key_added or "neighbors"] = {
+        "connectivities_key": f"{prefix}connectivities",
+        "distances_key": f"{prefix}distances",
         "params": {"n_neighbors": neighbours.n_neighbors, "method": "gauss", "random_state": seed,
                    "metric": "euclidean", "use_rep": use_rep},
     }
-    adata.obsp["distances"] = distances
-    adata.obsp["connectivities"] = connectivities
+    adata.obsp[f"{prefix}distances"] = distances
+    adata.obsp[f"{prefix}connectivities"] = connectivities
 
 
 def embed(

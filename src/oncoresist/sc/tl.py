@@ -358,6 +358,7 @@ def cnv_clones(
 
     from oncoresist.sc._cnv import call_clones, check_log_expression, window_coordinates
     from oncoresist.sc._positions import place_genes
+    from oncoresist.sc.pp import gauss_neighbors
 
     _check_adata(adata)
     check_log_expression(adata, layer)
@@ -377,8 +378,9 @@ def cnv_clones(
         n_windows = target.obsm["X_cnv"].shape[1]
         infercnvpy.tl.pca(target, n_comps=max(2, min(30, n_windows - 1, target.n_obs - 1)),
                           random_state=seed)
-        infercnvpy.pp.neighbors(target, n_neighbors=n_neighbors, method="gauss",
-                                transformer="sklearn", random_state=seed)
+        # infercnvpy.pp.neighbors is scanpy's neighbors on X_cnv_pca; the same graph, faster.
+        gauss_neighbors(target, n_neighbors=n_neighbors, use_rep="X_cnv_pca", seed=seed,
+                        key_added="cnv_neighbors")
         infercnvpy.tl.leiden(target, resolution=resolution, random_state=seed, flavor="igraph",
                              n_iterations=2, directed=False)
     windows = window_coordinates(target.var.dropna(subset=["chromosome"]), target.uns["cnv"]["chr_pos"],
@@ -390,7 +392,8 @@ def cnv_clones(
     )
     result.parameters = {
         "reference_key": reference_key, "reference_cat": reference_cat,
-        "window_size": window_size, "step": step, "n_neighbors": n_neighbors,
+        "window_size": window_size, "step": step, "dynamic_threshold": dynamic_threshold,
+        "n_neighbors": n_neighbors,
         "resolution": resolution, "min_difference": min_difference, "min_windows": min_windows,
         "min_cells": min_cells, "layer": layer, "seed": seed,
         "genes_placed": int(placed["chromosome"].notna().sum()), "genes": int(target.n_vars),
