@@ -3,8 +3,8 @@
 Inference is infercnvpy's (Sturm et al., icbi-lab; the inferCNV method of Patel et al. 2014
 Science 344:1396 and Tirosh et al. 2016 Science 352:189): log expression relative to reference
 cells, averaged over windows of ``window_size`` neighbouring genes along each chromosome,
-centred per cell. Its PCA, kNN graph and Leiden clustering of the profiles are infercnvpy's and
-scanpy's too.
+centred per cell. The profiles are then clustered: exact PCA, a Gaussian kNN graph (scanpy's)
+and Leiden (scanpy's, igraph).
 
 What is added here is the step from clusters to clones (``call_clones``):
 

@@ -292,8 +292,8 @@ def cnv_clones(
 
     Copy number is inferred with infercnvpy (the inferCNV method: log expression relative to
     reference cells, averaged over windows of ``window_size`` genes in genome order; Patel et
-    al. 2014, Tirosh et al. 2016), the profiles are clustered (infercnvpy's PCA, a kNN graph,
-    Leiden), and clusters that no copy-number segment tells apart are merged: two groups stay
+    al. 2014, Tirosh et al. 2016), the profiles are clustered (exact PCA, a kNN graph, Leiden),
+    and clusters that no copy-number segment tells apart are merged: two groups stay
     apart only when their mean profiles differ by more than ``min_difference`` over at least
     ``min_windows`` consecutive windows of a chromosome. With reference cells (normal cells:
     stroma, immune cells, a matched normal line) their mean profile is the ``normal`` group;
@@ -357,6 +357,7 @@ def cnv_clones(
     import infercnvpy
 
     from oncoresist.sc._cnv import call_clones, check_log_expression, window_coordinates
+    from oncoresist.sc._kernels import pca_covariance
     from oncoresist.sc._positions import place_genes
     from oncoresist.sc.pp import gauss_neighbors
 
@@ -376,8 +377,10 @@ def cnv_clones(
             n_jobs=n_jobs, dynamic_threshold=dynamic_threshold,
         )
         n_windows = target.obsm["X_cnv"].shape[1]
-        infercnvpy.tl.pca(target, n_comps=max(2, min(30, n_windows - 1, target.n_obs - 1)),
-                          random_state=seed)
+        # Exact PCA from the windows' covariance (float64; windows are few, so this is quick):
+        # infercnvpy.tl.pca runs ARPACK on the profile matrix, stored sparse but dense in fact.
+        n_comps = max(2, min(30, n_windows - 1, target.n_obs - 1))
+        target.obsm["X_cnv_pca"] = pca_covariance(target.obsm["X_cnv"], n_comps)[0]
         # infercnvpy.pp.neighbors is scanpy's neighbors on X_cnv_pca; the same graph, faster.
         gauss_neighbors(target, n_neighbors=n_neighbors, use_rep="X_cnv_pca", seed=seed,
                         key_added="cnv_neighbors")
