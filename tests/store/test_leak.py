@@ -37,6 +37,10 @@ DATES = ["1961-04-23"]
 def case(tmp_path: Path) -> Path:
     folder = tmp_path / "Smithfield_Johanna_48213977"
     shutil.copytree(CASE_DATA, folder)
+    # Input files named after the patient, as labs name them: the commands below read these,
+    # so a file name recorded in an output's provenance would leak.
+    for name in ("ctdna.tsv", "normals.tsv", "tumour.vcf", "tumour.maf", "clonal.tsv"):
+        shutil.copy(folder / name, folder / f"Smithfield_{name}")
     return folder / "case.yaml"
 
 
@@ -135,10 +139,10 @@ def test_ctdna_commands_leak_nothing(case: Path, tmp_path: Path, capsys):
     out = tmp_path / "Smithfield_Johanna_48213977_results"
     key = tmp_path / "keys" / "k.json"
     argvs = [["store", "keygen", key],
-             ["ctdna", "call", folder / "ctdna.tsv", "--normals", folder / "normals.tsv",
-              "--out", out / "call", "--key", key],
-             ["ctdna", "track", folder / "ctdna.tsv", "--normals", folder / "normals.tsv",
-              "--out", out / "track", "--key", key]]
+             ["ctdna", "call", folder / "Smithfield_ctdna.tsv", "--normals",
+              folder / "Smithfield_normals.tsv", "--out", out / "call", "--key", key],
+             ["ctdna", "track", folder / "Smithfield_ctdna.tsv", "--normals",
+              folder / "Smithfield_normals.tsv", "--out", out / "track", "--key", key]]
     leaks = _leaks_of(argvs, [out], capsys)
     assert leaks.empty, _describe(leaks)
     # Not vacuous, and the pseudonyms are the store's: the patient's PSN-, and sample SMP-s
@@ -158,9 +162,9 @@ def test_annotate_commands_leak_nothing(case: Path, tmp_path: Path, capsys):
     out = tmp_path / "annotate_out"
     key = tmp_path / "keys" / "k.json"
     argvs = [["store", "keygen", key],
-             ["annotate", folder / "tumour.vcf", "--therapy", "osimertinib", "--disease", "NSCLC",
+             ["annotate", folder / "Smithfield_tumour.vcf", "--therapy", "osimertinib", "--disease", "NSCLC",
               "-o", out / "vcf_findings.tsv", "--html", out / "vcf.html", "--key", key],
-             ["annotate", folder / "tumour.maf", "--therapy", "osimertinib",
+             ["annotate", folder / "Smithfield_tumour.maf", "--therapy", "osimertinib",
               "-o", out / "maf_findings.json", "--format", "json", "--key", key,
               "--patient", "LAB-0007"]]
     leaks = _leaks_of(argvs, [out], capsys)
@@ -180,7 +184,7 @@ def test_clonal_fit_leaks_nothing(case: Path, tmp_path: Path, capsys):
     out = tmp_path / "clonal_out"
     key = tmp_path / "keys" / "k.json"
     argvs = [["store", "keygen", key],
-             ["clonal", "fit", case.parent / "clonal.tsv", "--out", out / "results.tsv",
+             ["clonal", "fit", case.parent / "Smithfield_clonal.tsv", "--out", out / "results.tsv",
               "--max-clusters", "3", "--restarts", "2", "--seed", "1", "--key", key,
               "--patient", "LAB-0007"]]
     leaks = _leaks_of(argvs, [out], capsys)

@@ -10,7 +10,8 @@ import hashlib
 import json
 import os
 import platform
-from dataclasses import asdict, dataclass, field
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -91,13 +92,18 @@ class Provenance:
         *,
         parameters: dict[str, Any] | None = None,
         seed: int | None = None,
-        inputs: list[str | os.PathLike[str]] | tuple = (),
+        inputs: list[str | os.PathLike[str]] | tuple | Mapping[str, str | os.PathLike[str]] = (),
         kb_version: str | None = None,
     ) -> Provenance:
-        """Build a record, hashing each input file."""
+        """Build a record, hashing each input file.
+
+        ``inputs`` are paths (recorded under their file names) or a mapping of label -> path
+        (recorded under the labels: a file named after a patient is then not named).
+        """
         from oncoresist._version import __version__
 
-        hashes = {Path(p).name: file_sha256(p) for p in inputs if Path(p).is_file()}
+        labelled = inputs.items() if isinstance(inputs, Mapping) else ((Path(p).name, p) for p in inputs)
+        hashes = {label: file_sha256(p) for label, p in labelled if Path(p).is_file()}
         return cls(
             command=command,
             parameters=_jsonable(parameters or {}),
@@ -107,6 +113,20 @@ class Provenance:
             version=__version__,
             python=platform.python_version(),
         )
+
+    def without_input_names(self) -> Provenance:
+        """The same record with input files labelled ``input1``, ``input2``... (hashes kept).
+
+        For outputs made under a pseudonymisation key: file names often name the patient.
+
+        Examples
+        --------
+        >>> prov = Provenance(command="x", inputs={"Smith_plasma.tsv": "ab12"})
+        >>> prov.without_input_names().inputs
+        {'input1': 'ab12'}
+        """
+        labels = {f"input{i}": digest for i, digest in enumerate(self.inputs.values(), start=1)}
+        return replace(self, inputs=labels)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain-JSON form."""

@@ -24,8 +24,9 @@ def _pseudonymised(result, key: Path, patient: str | None):
     options = dict(patient_columns=(), sample_columns=("sample_id",), patient=patient)
     names = pd.DataFrame({"sample_id": list(result.samples)})
     renamed = pseudonymise_ids(names, secret, **options)["sample_id"]
+    provenance = result.provenance and result.provenance.without_input_names()  # names may be a patient's
     return dataclasses.replace(result, table=pseudonymise_ids(result.table, secret, **options),
-                               samples=tuple(renamed))
+                               samples=tuple(renamed), provenance=provenance)
 
 
 def _annotate(

@@ -85,7 +85,9 @@ def _pseudonymised(result, key: Path, patient: str | None):
 
     names = pd.DataFrame({"sample_id": list(result.samples)})
     renamed = pseudonymise_ids(names, load_key(key), patient_columns=(), patient=patient)
-    return dataclasses.replace(result, samples=tuple(renamed["sample_id"]))
+    # The input's hash stays in the provenance, its file name (often a patient's) does not.
+    return dataclasses.replace(result, samples=tuple(renamed["sample_id"]),
+                               provenance=result.provenance.without_input_names())
 
 
 @contextlib.contextmanager

@@ -29,7 +29,9 @@ def _pseudonymised(result, key: Path | None):
               for name in _ID_TABLES if getattr(result, name, None) is not None}
     # The key's public id (never the key) says which key the pseudonyms were made with.
     parameters = {**result.parameters, "pseudonym_key_id": secret.key_id}
-    return dataclasses.replace(result, parameters=parameters, **tables)
+    # Input files keep their hashes in the provenance but not their names (often a patient's).
+    inputs = {f"input{i}": path for i, path in enumerate(result.inputs, start=1)}
+    return dataclasses.replace(result, parameters=parameters, inputs=inputs, **tables)
 
 app = typer.Typer(
     help="Liquid biopsy: ctDNA calls with limits of detection, emergence of resistance over time.",

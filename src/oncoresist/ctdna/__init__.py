@@ -130,14 +130,15 @@ class CallResult:
     parameters
         The parameters of the run.
     inputs
-        Input files (hashed into the provenance).
+        Input files (hashed into the provenance), or label -> file when the names must not
+        appear (outputs made under a pseudonymisation key).
     """
 
     calls: pd.DataFrame
     sample_tests: pd.DataFrame
     background: pd.DataFrame
     parameters: dict = field(default_factory=dict)
-    inputs: list[str] = field(default_factory=list)
+    inputs: list[str] | dict[str, str] = field(default_factory=list)
 
     def to_frame(self) -> pd.DataFrame:
         """The per-variant calls."""
@@ -272,7 +273,7 @@ class TrackResult:
     therapy: pd.DataFrame | None = None
     imaging: pd.DataFrame | None = None
     parameters: dict = field(default_factory=dict)
-    inputs: list[str] = field(default_factory=list)
+    inputs: list[str] | dict[str, str] = field(default_factory=list)
 
     def to_frame(self) -> pd.DataFrame:
         """The events table."""
