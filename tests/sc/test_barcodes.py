@@ -54,6 +54,17 @@ def test_combination_rule_by_hand():
     assert loose.clone.tolist() == ["A+B", "A+B", "A+B", "D"]  # 2/3 >= 0.6 links c2
 
 
+def test_combination_rule_with_large_clones():
+    # 3,000 cells carry {A, B}, 2,000 carry {C}, 5 carry {A, B, D} (Jaccard 2/3 with {A, B}:
+    # apart at 0.7) and 5 carry {A, B, C} (2/3 with {A, B}, 1/3 with {C}: apart too).
+    sets = [("A", "B")] * 3000 + [("C",)] * 2000 + [("A", "B", "D")] * 5 + [("A", "B", "C")] * 5
+    adata = _adata(len(sets))
+    long = pd.DataFrame([(cell, barcode, 3) for cell, s in zip(adata.obs_names, sets, strict=True)
+                         for barcode in s], columns=["cell", "barcode", "umis"])
+    calls = osc.pp.call_barcodes(adata, long, method="combination")
+    assert calls.clone.value_counts().to_dict() == {"A+B": 3000, "C": 2000, "A+B+D": 5, "A+B+C": 5}
+
+
 def test_long_table_file_and_obsm_give_the_same_calls(tmp_path):
     adata = _adata(3)
     path = tmp_path / "barcodes.tsv"

@@ -147,18 +147,23 @@ def call_combinations(matrix: sp.csr_matrix, names: np.ndarray, *, min_umis: int
     if cells.size == 0:
         return clone, n_detected
     sub = detected[cells]
-    shared = (sub @ sub.T).tocoo()  # barcodes in common, only for pairs sharing one
-    sizes = n_detected[cells]
+    # Cells of one clone mostly carry the very same set: link distinct sets, not cells, so a
+    # clone of thousands of cells costs one node instead of millions of pairs.
+    signature = np.array(["+".join(names[sub.indices[sub.indptr[k]:sub.indptr[k + 1]]])
+                          for k in range(cells.size)], dtype=object)
+    unique, first, which = np.unique(signature, return_index=True, return_inverse=True)
+    sets = sub[first]
+    shared = (sets @ sets.T).tocoo()  # barcodes in common, only for pairs sharing one
+    sizes = np.diff(sets.indptr)
     union = sizes[shared.row] + sizes[shared.col] - shared.data
     keep = shared.data / union >= jaccard
     graph = sp.csr_matrix((np.ones(keep.sum()), (shared.row[keep], shared.col[keep])),
-                          shape=(cells.size, cells.size))
+                          shape=(unique.size, unique.size))
     _, component = connected_components(graph, directed=False)
-    signature = np.array(["+".join(names[sub.indices[sub.indptr[k]:sub.indptr[k + 1]]])
-                          for k in range(cells.size)], dtype=object)
-    frame = pd.DataFrame({"component": component, "signature": signature})
+    # A clone is named by the set most of its cells carry.
+    frame = pd.DataFrame({"component": component[which], "signature": signature})
     label = frame.groupby("component")["signature"].agg(lambda s: s.value_counts().index[0])
-    clone[cells] = label.loc[component].to_numpy()
+    clone[cells] = label.loc[component[which]].to_numpy()
     return clone, n_detected
 
 
