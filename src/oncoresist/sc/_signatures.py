@@ -206,8 +206,33 @@ _GAVISH2023_SOURCES = (
     "open-reading-frame symbols written in capitals by the sources are given in HGNC form"
 )
 
-GAVISH2023_MP5_STRESS = LiteratureSignature(
-    name="GAVISH2023_MP5_STRESS",
+
+def _gavish2023(name: str, mp: str, title: str, renamed: str, *, genes: tuple[str, ...]
+                ) -> LiteratureSignature:
+    """One Gavish et al. 2023 malignant-cell meta-programme (all share paper and sources)."""
+    return LiteratureSignature(
+        name=name,
+        genes=genes,
+        authors="Gavish A, Tyler M, Greenwald AC, et al.",
+        year=2023,
+        journal="Nature 618:598-606",
+        identifier="doi:10.1038/s41586-023-06130-4",
+        location=(
+            f"malignant-cell meta-programme {mp} '{title}' (50 genes, in the authors' order), "
+            "as released by the authors (sources in 'verified'); the paper's table number was "
+            "not retrieved"
+        ),
+        cell_system=(
+            "malignant cells in scRNA-seq of 1,163 tumour samples of 24 tumour types from 77 "
+            "studies"
+        ),
+        confidence="medium",
+        verified=f"{_GAVISH2023_SOURCES} ({renamed})",
+    )
+
+
+GAVISH2023_MP5_STRESS = _gavish2023(
+    "GAVISH2023_MP5_STRESS", "MP5", "Stress", "none in this list",
     genes=(
         "ATF3", "EGR1", "FOS", "PPP1R15A", "JUN", "DUSP1", "JUNB", "FOSB", "IER2", "GADD45B",
         "BTG2", "ZFP36", "DNAJB1", "NR4A1", "SERTAD1", "DDIT3", "KLF6", "NFKBIA", "HSPA1A",
@@ -216,23 +241,9 @@ GAVISH2023_MP5_STRESS = LiteratureSignature(
         "RASD1", "SAT1", "DDIT4", "EGR2", "HERPUD1", "PLK2", "DNAJA1", "HSPA6", "PMAIP1", "CITED2",
         "ID3",
     ),
-    authors="Gavish A, Tyler M, Greenwald AC, et al.",
-    year=2023,
-    journal="Nature 618:598-606",
-    identifier="doi:10.1038/s41586-023-06130-4",
-    location=(
-        "malignant-cell meta-programme MP5 'Stress' (50 genes, in the authors' order), "
-        "as released by the authors (sources in 'verified'); the paper's table number was not "
-        "retrieved"
-    ),
-    cell_system=(
-        "malignant cells in scRNA-seq of 1,163 tumour samples of 24 tumour types from 77 studies"
-    ),
-    confidence="medium",
-    verified=_GAVISH2023_SOURCES + " (none in this list)",
 )
-GAVISH2023_MP7_STRESS_IN_VITRO = LiteratureSignature(
-    name="GAVISH2023_MP7_STRESS_IN_VITRO",
+GAVISH2023_MP7_STRESS_IN_VITRO = _gavish2023(
+    "GAVISH2023_MP7_STRESS_IN_VITRO", "MP7", "Stress (in vitro)", "C6ORF48 -> C6orf48",
     genes=(
         "DDIT3", "SLC3A2", "TRIB3", "ASNS", "HERPUD1", "PPP1R15A", "EPB41L4A-AS1", "SNHG12",
         "GARS", "GADD45A", "MTHFD2", "XBP1", "CEBPG", "TAF1D", "NUPR1", "SARS", "SNHG8", "ZFAS1",
@@ -241,23 +252,9 @@ GAVISH2023_MP7_STRESS_IN_VITRO = LiteratureSignature(
         "OSER1", "BTG1", "SNHG7", "WARS", "ZFAND2A", "C6orf48", "STC2", "ZNF622", "HSPA9", "PDRG1",
         "UPP1", "CCDC174",
     ),
-    authors="Gavish A, Tyler M, Greenwald AC, et al.",
-    year=2023,
-    journal="Nature 618:598-606",
-    identifier="doi:10.1038/s41586-023-06130-4",
-    location=(
-        "malignant-cell meta-programme MP7 'Stress (in vitro)' (50 genes, in the authors' order), "
-        "as released by the authors (sources in 'verified'); the paper's table number was not "
-        "retrieved"
-    ),
-    cell_system=(
-        "malignant cells in scRNA-seq of 1,163 tumour samples of 24 tumour types from 77 studies"
-    ),
-    confidence="medium",
-    verified=_GAVISH2023_SOURCES + " (C6ORF48 -> C6orf48)",
 )
-GAVISH2023_MP12_EMT_I = LiteratureSignature(
-    name="GAVISH2023_MP12_EMT_I",
+GAVISH2023_MP12_EMT_I = _gavish2023(
+    "GAVISH2023_MP12_EMT_I", "MP12", "EMT-I", "none in this list",
     genes=(
         "COL1A2", "SPARC", "COL1A1", "COL3A1", "IGFBP7", "TAGLN", "C1S", "FN1", "MGP", "TIMP1",
         "TIMP3", "BGN", "C1R", "VIM", "COL6A2", "COL4A2", "COL6A1", "MMP2", "DCN", "COL4A1",
@@ -266,23 +263,9 @@ GAVISH2023_MP12_EMT_I = LiteratureSignature(
         "CALD1", "COL6A3", "CTSK", "FBLN1", "IGFBP4", "POSTN", "RARRES2", "SERPING1", "SNAI2",
         "TCF4",
     ),
-    authors="Gavish A, Tyler M, Greenwald AC, et al.",
-    year=2023,
-    journal="Nature 618:598-606",
-    identifier="doi:10.1038/s41586-023-06130-4",
-    location=(
-        "malignant-cell meta-programme MP12 'EMT-I' (50 genes, in the authors' order), "
-        "as released by the authors (sources in 'verified'); the paper's table number was not "
-        "retrieved"
-    ),
-    cell_system=(
-        "malignant cells in scRNA-seq of 1,163 tumour samples of 24 tumour types from 77 studies"
-    ),
-    confidence="medium",
-    verified=_GAVISH2023_SOURCES + " (none in this list)",
 )
-GAVISH2023_MP13_EMT_II = LiteratureSignature(
-    name="GAVISH2023_MP13_EMT_II",
+GAVISH2023_MP13_EMT_II = _gavish2023(
+    "GAVISH2023_MP13_EMT_II", "MP13", "EMT-II", "C15ORF48 -> C15orf48",
     genes=(
         "LAMC2", "LAMB3", "LAMA3", "EMP3", "TGFBI", "TNFRSF12A", "FLNA", "PLAU", "PMEPA1", "CAV1",
         "KRT17", "PRSS23", "LGALS1", "VIM", "S100A2", "COL17A1", "FSTL3", "CST6", "IL32", "PDLIM7",
@@ -290,23 +273,9 @@ GAVISH2023_MP13_EMT_II = LiteratureSignature(
         "PRKCDBP", "SERPINE2", "ITGB1", "RBP1", "ITGA3", "CDKN1A", "THBS1", "FN1", "MMP7", "TGM2",
         "C15orf48", "ITGA6", "PTHLH", "TPM1", "CDA", "IGFBP6", "PDPN", "RHOD", "INHBA", "ITGAV",
     ),
-    authors="Gavish A, Tyler M, Greenwald AC, et al.",
-    year=2023,
-    journal="Nature 618:598-606",
-    identifier="doi:10.1038/s41586-023-06130-4",
-    location=(
-        "malignant-cell meta-programme MP13 'EMT-II' (50 genes, in the authors' order), "
-        "as released by the authors (sources in 'verified'); the paper's table number was not "
-        "retrieved"
-    ),
-    cell_system=(
-        "malignant cells in scRNA-seq of 1,163 tumour samples of 24 tumour types from 77 studies"
-    ),
-    confidence="medium",
-    verified=_GAVISH2023_SOURCES + " (C15ORF48 -> C15orf48)",
 )
-GAVISH2023_MP14_EMT_III = LiteratureSignature(
-    name="GAVISH2023_MP14_EMT_III",
+GAVISH2023_MP14_EMT_III = _gavish2023(
+    "GAVISH2023_MP14_EMT_III", "MP14", "EMT-III", "C19ORF33 -> C19orf33",
     genes=(
         "ANXA2", "KRT19", "S100A6", "TNFRSF12A", "KRT7", "LGALS1", "ANXA1", "TM4SF1", "S100A10",
         "LGALS3", "S100A16", "TAGLN2", "LMNA", "CRIP1", "EZR", "KRT18", "S100A11", "S100A4",
@@ -315,23 +284,9 @@ GAVISH2023_MP14_EMT_III = LiteratureSignature(
         "CLDN4", "MYADM", "RHOC", "S100A14", "CD24", "CRIP2", "MYL12A", "RAB11FIP1", "S100P",
         "STMN1", "FXYD3", "FLNA",
     ),
-    authors="Gavish A, Tyler M, Greenwald AC, et al.",
-    year=2023,
-    journal="Nature 618:598-606",
-    identifier="doi:10.1038/s41586-023-06130-4",
-    location=(
-        "malignant-cell meta-programme MP14 'EMT-III' (50 genes, in the authors' order), "
-        "as released by the authors (sources in 'verified'); the paper's table number was not "
-        "retrieved"
-    ),
-    cell_system=(
-        "malignant cells in scRNA-seq of 1,163 tumour samples of 24 tumour types from 77 studies"
-    ),
-    confidence="medium",
-    verified=_GAVISH2023_SOURCES + " (C19ORF33 -> C19orf33)",
 )
-GAVISH2023_MP15_EMT_IV = LiteratureSignature(
-    name="GAVISH2023_MP15_EMT_IV",
+GAVISH2023_MP15_EMT_IV = _gavish2023(
+    "GAVISH2023_MP15_EMT_IV", "MP15", "EMT IV", "C12ORF75 -> C12orf75, C6ORF48 -> C6orf48",
     genes=(
         "KRT15", "CXCL14", "ALDH3A1", "DAPL1", "DST", "CCL2", "TXNIP", "C12orf75", "COL17A1",
         "DCN", "HOPX", "MOXD1", "SDCBP", "SEPP1", "THBS2", "TIMP1", "ASS1", "GLUL", "NFIB",
@@ -340,20 +295,6 @@ GAVISH2023_MP15_EMT_IV = LiteratureSignature(
         "TSC22D1", "ASPN", "LTF", "SFRP1", "TP53AIP1", "CD74", "EGR1", "BCAM", "SESN3", "IFITM1",
         "HTRA1", "IFIT3",
     ),
-    authors="Gavish A, Tyler M, Greenwald AC, et al.",
-    year=2023,
-    journal="Nature 618:598-606",
-    identifier="doi:10.1038/s41586-023-06130-4",
-    location=(
-        "malignant-cell meta-programme MP15 'EMT IV' (50 genes, in the authors' order), "
-        "as released by the authors (sources in 'verified'); the paper's table number was not "
-        "retrieved"
-    ),
-    cell_system=(
-        "malignant cells in scRNA-seq of 1,163 tumour samples of 24 tumour types from 77 studies"
-    ),
-    confidence="medium",
-    verified=_GAVISH2023_SOURCES + " (C12ORF75 -> C12orf75, C6ORF48 -> C6orf48)",
 )
 LITERATURE_SIGNATURES: tuple[LiteratureSignature, ...] = (
     TIROSH2016_MITF_PROGRAM,
