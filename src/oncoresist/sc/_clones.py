@@ -2,7 +2,8 @@
 
 Clone fitness uses the same negative-binomial GLM as the neighbourhood test (``_milo``): the
 counts of each clone across samples, with the sample's total barcoded cells as offset, one
-dispersion shared by all clones (Cox-Reid), and a likelihood-ratio test of treated vs control.
+dispersion shared by all clones (Cox-Reid), and the quasi-likelihood F-test (or the
+likelihood-ratio test) of treated vs control.
 Sampling cells for sequencing is Poisson counting noise on top of replicate-to-replicate
 variation, which the NB dispersion absorbs. Relative fitness is the log fold change of the
 clone's share divided by the time between the arms: ``s = ln(share_treated / share_control) /
@@ -71,6 +72,7 @@ def clone_analysis(
     time_key: str | None,
     min_cells: int,
     alpha: float,
+    test: str = "ql",
 ) -> CloneResult:
     for key in (barcode_key, sample_key, condition_key) + ((time_key,) if time_key else ()):
         if key not in obs.columns:
@@ -102,7 +104,7 @@ def clone_analysis(
         raise InputError(msg, field=sample_key)
     tested = wide.loc[wide.sum(axis=1) >= min_cells]
     treated_vec = (cond_of.reindex(tested.columns) == treated).to_numpy()
-    table, dispersion = fit_neighbourhoods(tested.to_numpy(dtype=float), treated_vec)
+    table, dispersion = fit_neighbourhoods(tested.to_numpy(dtype=float), treated_vec, test=test)
     dt = 1.0
     if time_key:
         times = frame.groupby("_cond", observed=True)[time_key].mean()
@@ -127,7 +129,7 @@ def clone_analysis(
     params = {
         "barcode_key": barcode_key, "sample_key": sample_key, "condition_key": condition_key,
         "control": control, "treated": treated, "time_key": time_key, "min_cells": min_cells,
-        "alpha": alpha, "dt": dt, "dispersion": dispersion,
+        "alpha": alpha, "dt": dt, "dispersion": dispersion, "test": test,
     }
     return CloneResult(sizes, fitness, dispersion, params)
 

@@ -105,6 +105,7 @@ def find_subpopulations(
     n_markers: int,
     key_added: str,
     rng,
+    test: str = "ql",
 ) -> SubpopulationResult:
     import scanpy as sc
 
@@ -122,7 +123,7 @@ def find_subpopulations(
     _ensure_neighbours(adata, use_rep, n_neighbors, seed)
     nh, table, samples, dispersion = differential_abundance(
         adata, sample_key=sample_key, condition_key=condition_key, control=control,
-        treated=treated, use_rep=use_rep, prop=prop, rng=gen,
+        treated=treated, use_rep=use_rep, prop=prop, rng=gen, test=test,
     )
     sig_up = (table["SpatialFDR"] < alpha).to_numpy() & (table["logFC"] > 0).to_numpy()
     conn = adata.obsp["connectivities"].tocsr()
@@ -194,7 +195,9 @@ def find_subpopulations(
         "sample_key": sample_key, "use_rep": use_rep, "n_neighbors": n_neighbors, "prop": prop,
         "alpha": alpha, "min_cells": min_cells, "n_markers": n_markers,
         "seed": rng if isinstance(rng, int) else None, "dispersion": dispersion,
-        "test": "NB GLM, common Cox-Reid dispersion, LR test; spatial FDR (Dann et al. 2022)",
+        "test": ("NB GLM, common Cox-Reid dispersion, "
+                 + ("quasi-likelihood F-test (edgeR glmQLFTest)" if test == "ql" else "LR test")
+                 + "; spatial FDR (Dann et al. 2022)"),
     }
     adata.uns[key_added] = {
         "params": params,

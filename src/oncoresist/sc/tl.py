@@ -124,6 +124,7 @@ def resistant_subpopulations(
     min_cells: int = 10,
     n_markers: int = 10,
     key_added: str = "resistant",
+    test: str = "ql",
     rng: int | np.random.Generator | None = 0,
     copy: bool = False,
 ) -> Any:
@@ -131,7 +132,9 @@ def resistant_subpopulations(
 
     Milo's test (Dann et al. 2022): neighbourhoods of refined-sampled index cells, their cell
     counts per replicate sample, a negative-binomial GLM per neighbourhood with a shared
-    dispersion and a likelihood-ratio test of treated vs control, and the spatial FDR. Cells
+    dispersion, the quasi-likelihood F-test of treated vs control that Milo takes from edgeR
+    (each neighbourhood's own residual variability, shrunk by empirical Bayes), and the spatial
+    FDR. Cells
     whose neighbourhoods are mostly significantly enriched (spatial FDR < ``alpha``, log fold
     change > 0) form states (connected on the kNN graph); each state is reported with its
     marker genes (Wilcoxon, vs the rest), the mean of every programme scored by
@@ -163,6 +166,9 @@ def resistant_subpopulations(
     key_added
         ``obs[key_added]`` (state or "none"), ``obs[key_added + '_logFC']``,
         ``obsm[key_added + '_nhoods']`` (cells x neighbourhoods) and ``uns[key_added]``.
+    test
+        ``"ql"`` (quasi-likelihood F-test, as Milo) or ``"lr"`` (likelihood-ratio test with the
+        common dispersion only).
     rng
         Seed for the sampling of index cells.
     copy
@@ -189,7 +195,7 @@ def resistant_subpopulations(
     result = find_subpopulations(
         target, condition_key=condition_key, control=control, treated=treated,
         sample_key=sample_key, use_rep=use_rep, n_neighbors=n_neighbors, prop=prop, alpha=alpha,
-        min_cells=min_cells, n_markers=n_markers, key_added=key_added, rng=rng,
+        min_cells=min_cells, n_markers=n_markers, key_added=key_added, rng=rng, test=test,
     )
     return target if copy else result
 
@@ -205,15 +211,17 @@ def clones(
     time_key: str | None = None,
     min_cells: int = 5,
     alpha: float = 0.1,
+    test: str = "ql",
     key_added: str = "clones",
     copy: bool = False,
 ) -> Any:
     """Clone sizes per sample and time, clone fitness under drug, and persister clones.
 
     Counts of each lineage barcode per sample are fitted with a negative-binomial GLM (offset:
-    the sample's barcoded cells; one dispersion for all clones, Cox-Reid; likelihood-ratio
-    test of treated vs control), so that Poisson sampling of cells and replicate variation are
-    both counted as noise. Relative fitness is ``ln(share_treated / share_control) / dt``.
+    the sample's barcoded cells; one dispersion for all clones, Cox-Reid; edgeR's
+    quasi-likelihood F-test of treated vs control, each clone's residual variability shrunk by
+    empirical Bayes), so that Poisson sampling of cells and replicate variation are both
+    counted as noise. Relative fitness is ``ln(share_treated / share_control) / dt``.
     Persister clones: enriched under drug at Benjamini-Hochberg FDR < ``alpha``.
 
     Parameters
@@ -232,6 +240,8 @@ def clones(
         Clones with fewer barcoded cells in all samples together are not tested.
     alpha
         FDR for persister clones.
+    test
+        ``"ql"`` (quasi-likelihood F-test, edgeR's) or ``"lr"`` (likelihood-ratio test).
     key_added
         ``obs[key_added + '_persister']`` (bool per cell) and ``uns[key_added]``.
     copy
@@ -258,6 +268,7 @@ def clones(
     result = clone_analysis(
         target.obs, barcode_key=barcode_key, sample_key=sample_key, condition_key=condition_key,
         control=control, treated=treated, time_key=time_key, min_cells=min_cells, alpha=alpha,
+        test=test,
     )
     persisters = set(result.persisters())
     target.obs[f"{key_added}_persister"] = target.obs[barcode_key].astype(str).isin(persisters).to_numpy()
