@@ -160,6 +160,11 @@ CASES = [
     (["DS-lung cancer"], DataUse(disease="breast cancer"), False),
     (["DS-lung cancer"], DataUse(purpose="biomedical"), False),
     (["DS-NSCLC"], DataUse(disease="lung cancer"), False),  # broader than consented
+    # Lung adenocarcinoma is a non-small cell lung cancer; small cell lung cancer is not
+    # (WHO classification of lung tumours): the knowledge base's disease hierarchy decides.
+    (["DS-NSCLC"], DataUse(disease="lung adenocarcinoma"), True),
+    (["DS-NSCLC"], DataUse(disease="small cell lung cancer"), False),
+    (["DS-lung adenocarcinoma"], DataUse(disease="NSCLC"), False),
     (["POA"], DataUse(disease="lung cancer"), False),
     (["POA"], DataUse(purpose="ancestry"), True),
     (["GRU", "NCU"], DataUse(disease="x", commercial=True), False),

@@ -35,6 +35,7 @@ __all__ = [
     "RuleSet",
     "build_kb",
     "derive_mechanism",
+    "disease_within",
     "get_drug",
     "known_genes",
     "load_kb",
@@ -264,6 +265,39 @@ def normalise_disease(text: str | None) -> str | None:
     True
     """
     return _disease.normalise_disease(text)
+
+
+def disease_within(asked: str | None, broader: str | None) -> bool:
+    """Is ``asked`` the disease ``broader`` or one of its subtypes?
+
+    Uses the knowledge base's disease names and hierarchy (``normalise_disease``): lung
+    adenocarcinoma is within non-small cell lung cancer, which is within lung cancer; a broader
+    disease is never within a narrower one. For names outside the hierarchy, every word of
+    ``broader`` must appear in ``asked``. A pan-cancer ``broader`` (None, ``cancer``) holds
+    every disease.
+
+    Parameters
+    ----------
+    asked
+        The disease a question is about.
+    broader
+        The disease it should fall within (e.g. a consent's disease).
+
+    Returns
+    -------
+    bool
+        True when ``asked`` is ``broader`` or narrower.
+
+    Examples
+    --------
+    >>> disease_within("LUAD", "NSCLC")
+    True
+    >>> disease_within("lung cancer", "NSCLC")
+    False
+    >>> disease_within("small cell lung cancer", "non-small cell lung cancer")
+    False
+    """
+    return _disease.disease_within(asked, broader)
 
 
 def known_genes(*, extra: PathLike | Iterable[PathLike] | None = None) -> frozenset[str]:

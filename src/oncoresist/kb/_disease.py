@@ -185,3 +185,25 @@ def disease_applies(rule_disease: str | None, query: str | None) -> bool:
     if not asked_tokens or not rule_tokens:
         return False
     return asked_tokens <= rule_tokens or rule_tokens <= asked_tokens
+
+
+def disease_within(asked: str | None, broader: str | None) -> bool:
+    """Is ``asked`` the disease ``broader`` or a subtype of it (never a broader disease)?
+
+    ``broader`` None or pan-cancer: any cancer is within it. ``asked`` None or pan-cancer is
+    within a pan-cancer ``broader`` only. The hierarchy decides where it knows both names
+    (lung adenocarcinoma is within non-small cell lung cancer); otherwise every word of
+    ``broader`` must appear in ``asked`` (``EGFR-mutant lung cancer`` within ``lung cancer``).
+    """
+    wide = normalise_disease(broader)
+    if wide is None:
+        return True
+    narrow = normalise_disease(asked)
+    if narrow is None:
+        return False
+    if wide in _lineage(narrow):
+        return True
+    if narrow in _PARENT and wide in _PARENT:
+        return False  # both known: the hierarchy has answered
+    wide_tokens = _tokens(wide)
+    return bool(wide_tokens) and wide_tokens <= _tokens(narrow)

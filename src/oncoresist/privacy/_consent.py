@@ -50,8 +50,6 @@ _SYNONYMS = {
     "aml": "acute myeloid leukemia", "gist": "gastrointestinal stromal tumor",
     "brca": "breast cancer", "mm": "multiple myeloma",
 }
-_GENERIC = {"cancer", "carcinoma", "tumor", "tumour", "neoplasm", "malignant", "disease",
-            "neoplasms", "cancers"}
 
 
 class ConsentError(OncoresistError, PermissionError):
@@ -63,21 +61,21 @@ def normalise_disease(text: str) -> str:
     return _SYNONYMS.get(name, name)
 
 
-def _tokens(name: str) -> frozenset[str]:
-    return frozenset(re.findall(r"[a-z0-9]+(?:-[a-z0-9]+)*", name)) - _GENERIC
-
-
 def disease_within(asked: str, consented: str) -> bool:
-    """Is research on ``asked`` research on ``consented`` (the same disease or a subtype)?"""
+    """Is research on ``asked`` research on ``consented`` (the same disease or a subtype)?
+
+    Ontology ids (``MONDO:...``) match only exactly. Names go through the knowledge base's
+    disease hierarchy (:func:`oncoresist.kb.disease_within`), so a DS-NSCLC consent covers lung
+    adenocarcinoma; a broader question (lung cancer) is never within a narrower consent.
+    """
+    from oncoresist.kb import disease_within as within_hierarchy
+
     a, c = normalise_disease(asked), normalise_disease(consented)
     if a == c:
         return True
-    if ":" in a or ":" in c:  # ontology ids (MONDO:...) only match exactly
+    if ":" in a or ":" in c:
         return False
-    ta, tc = _tokens(a), _tokens(c)
-    # "non-small cell lung cancer" is within "lung cancer": every word of the consented
-    # disease appears in the asked one. The reverse (a broader question) is not.
-    return bool(tc) and tc <= ta
+    return within_hierarchy(a, c)
 
 
 @dataclass(frozen=True)
