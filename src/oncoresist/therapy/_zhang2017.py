@@ -32,10 +32,13 @@ TYPES = ("T+", "TP", "T-")
 
 # Growth rates per day of T+, TP, T- (Zhang et al. 2017, Methods): ln 2 over doubling times.
 ZHANG_GROWTH = (2.7726e-3, 3.4657e-3, 6.6542e-3)
-# Competition a_ij (effect of j on i), rows/columns T+, TP, T-: the matrix used with this model in
-# the public MATLAB code of Cunningham et al. (Moffitt; same model and growth rates). Zhang et al.
-# report patient-specific matrices that could not be verified here; override with `competition`.
-ZHANG_COMPETITION = ((1.0, 0.7, 0.8), (0.4, 1.0, 0.6), (0.5, 2.0, 1.0))
+# Competition a_ij (effect of j on i), rows/columns T+, TP, T-: "Representative patient #1" of the
+# authors' own code for the paper (github.com/cunninghamjj/Integrating-evolutionary-dynamics-into-
+# treatment-of-mCRPC: README names the publication and says row 7 of matrixCoefficients is that
+# patient; Abiraterone_Main.m row 7 = a12 0.7, a13 0.8, a21 0.4, a23 0.5, a31 0.6, a32 0.9, with
+# the growth rates, capacities and PSA equation used here). The paper's own table was not
+# retrieved; override with `competition` (patient #2, row 5: [[1, .6, .8], [.4, 1, .7], [.5, .9, 1]]).
+ZHANG_COMPETITION = ((1.0, 0.7, 0.8), (0.4, 1.0, 0.5), (0.6, 0.9, 1.0))
 
 
 def _crossing(mask: np.ndarray, size: float) -> Any:
