@@ -68,3 +68,40 @@ def test_unknown_test_is_refused():
 
     with pytest.raises(InputError, match="test must be"):
         fit_neighbourhoods(np.ones((3, 4)), np.array([0, 0, 1, 1], bool), test="wald")
+
+
+def _trend_data(rng, n_rows=3000):
+    """Counts whose NB dispersion falls with abundance: alpha = 0.05 + 2 / mean (true trend)."""
+    means = np.exp(rng.uniform(np.log(5), np.log(500), n_rows))
+    alpha = 0.05 + 2.0 / means
+    mu = means[:, None] * np.ones(6)
+    counts = rng.poisson(rng.gamma(1.0 / alpha[:, None], mu * alpha[:, None])).astype(float)
+    return counts, means, alpha
+
+
+def test_trended_dispersion_follows_a_planted_trend():
+    from oncoresist.sc._milo import trended_dispersion
+
+    counts, means, alpha = _trend_data(np.random.default_rng(5))
+    design = np.column_stack([np.ones(6), [0, 0, 0, 1, 1, 1]])
+    offset = np.zeros(6)
+    estimate = trended_dispersion(counts, design, offset)
+    # Within 30% of the true dispersion across the abundance range (bins of 150 rows x 6
+    # samples; the Cox-Reid estimate of one bin has a relative error of about 10%).
+    for lo, hi in [(5, 15), (40, 80), (200, 500)]:
+        rows = (means > lo) & (means < hi)
+        assert np.median(estimate[rows] / alpha[rows]) == pytest.approx(1.0, abs=0.30)
+    # Few rows: one common dispersion for all.
+    few = trended_dispersion(counts[:60], design, offset)
+    assert np.all(few == few[0])
+
+
+def test_trended_dispersion_keeps_the_level_at_every_abundance():
+    counts, means, _ = _trend_data(np.random.default_rng(9), n_rows=4000)
+    treated = np.array([False] * 3 + [True] * 3)
+    table, _ = fit_neighbourhoods(counts, treated, dispersion="trended")
+    low = means < np.median(means)     # the more dispersed half
+    for half in (low, ~low):
+        n = int(half.sum())
+        bound = 0.05 + 3 * np.sqrt(0.05 * 0.95 / n)
+        assert (table["PValue"][half] < 0.05).mean() <= bound

@@ -1,9 +1,9 @@
 """Clones from lineage barcodes: sizes per sample and time, fitness under drug, persister clones.
 
 Clone fitness uses the same negative-binomial GLM as the neighbourhood test (``_milo``): the
-counts of each clone across samples, with the sample's total barcoded cells as offset, one
-dispersion shared by all clones (Cox-Reid), and the quasi-likelihood F-test (or the
-likelihood-ratio test) of treated vs control.
+counts of each clone across samples, with the sample's total barcoded cells as offset, a
+Cox-Reid dispersion that follows clone abundance (or one shared by all clones), and the
+quasi-likelihood F-test (or the likelihood-ratio test) of treated vs control.
 Sampling cells for sequencing is Poisson counting noise on top of replicate-to-replicate
 variation, which the NB dispersion absorbs. Relative fitness is the log fold change of the
 clone's share divided by the time between the arms: ``s = ln(share_treated / share_control) /
@@ -73,6 +73,7 @@ def clone_analysis(
     min_cells: int,
     alpha: float,
     test: str = "ql",
+    dispersion: str = "trended",
 ) -> CloneResult:
     for key in (barcode_key, sample_key, condition_key) + ((time_key,) if time_key else ()):
         if key not in obs.columns:
@@ -104,7 +105,8 @@ def clone_analysis(
         raise InputError(msg, field=sample_key)
     tested = wide.loc[wide.sum(axis=1) >= min_cells]
     treated_vec = (cond_of.reindex(tested.columns) == treated).to_numpy()
-    table, dispersion = fit_neighbourhoods(tested.to_numpy(dtype=float), treated_vec, test=test)
+    table, fitted = fit_neighbourhoods(tested.to_numpy(dtype=float), treated_vec, test=test,
+                                       dispersion=dispersion)
     dt = 1.0
     if time_key:
         times = frame.groupby("_cond", observed=True)[time_key].mean()
@@ -129,9 +131,10 @@ def clone_analysis(
     params = {
         "barcode_key": barcode_key, "sample_key": sample_key, "condition_key": condition_key,
         "control": control, "treated": treated, "time_key": time_key, "min_cells": min_cells,
-        "alpha": alpha, "dt": dt, "dispersion": dispersion, "test": test,
+        "alpha": alpha, "dt": dt, "dispersion": fitted, "dispersion_model": dispersion,
+        "test": test,
     }
-    return CloneResult(sizes, fitness, dispersion, params)
+    return CloneResult(sizes, fitness, fitted, params)
 
 
 # ----------------------------------------------------------------------------- fluctuation

@@ -19,8 +19,15 @@ import scipy.sparse as sp
 from scipy.special import gammaln
 
 
-def nb_loglik(y: np.ndarray, mu: np.ndarray, alpha: float) -> np.ndarray:
-    """Row sums of the NB2 log-likelihood."""
+def _per_row(alpha) -> np.ndarray | float:
+    """A dispersion for every row (a column vector) or one for all."""
+    a = np.asarray(alpha, dtype=float)
+    return a[:, None] if a.ndim == 1 else float(a)
+
+
+def nb_loglik(y: np.ndarray, mu: np.ndarray, alpha) -> np.ndarray:
+    """Row sums of the NB2 log-likelihood (``alpha``: one dispersion, or one per row)."""
+    alpha = _per_row(alpha)
     r = 1.0 / alpha
     ll = (
         gammaln(y + r)
@@ -36,13 +43,18 @@ def nb_glm_fit(
     y: np.ndarray,
     design: np.ndarray,
     offset: np.ndarray,
-    alpha: float,
+    alpha,
     *,
     max_iter: int = 50,
     tol: float = 1e-8,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Fit every row of ``y`` (rows x samples); returns beta, mu, log-likelihood, log det(X'WX)."""
+    """Fit every row of ``y`` (rows x samples); returns beta, mu, log-likelihood, log det(X'WX).
+
+    ``alpha`` is one dispersion for all rows or one per row.
+    """
     y = np.asarray(y, dtype=float)
+    dispersion = alpha
+    alpha = _per_row(alpha)
     X = np.asarray(design, dtype=float)
     n_rows = y.shape[0]
     # Start from least squares on log((y + 0.5) / exp(offset)).
@@ -66,7 +78,7 @@ def nb_glm_fit(
     w = mu / (1.0 + alpha * mu)
     xtwx = np.einsum("sp,rs,sq->rpq", X, w, X) + ridge
     logdet = np.linalg.slogdet(xtwx)[1]
-    return beta, mu, nb_loglik(y, mu, alpha), logdet
+    return beta, mu, nb_loglik(y, mu, dispersion), logdet
 
 
 def spatial_fdr(pvalues: np.ndarray, weights: np.ndarray) -> np.ndarray:

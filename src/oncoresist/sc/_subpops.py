@@ -106,6 +106,7 @@ def find_subpopulations(
     key_added: str,
     rng,
     test: str = "ql",
+    dispersion: str = "trended",
 ) -> SubpopulationResult:
     import scanpy as sc
 
@@ -121,9 +122,9 @@ def find_subpopulations(
     gen = as_generator(rng)
     seed = int(gen.integers(0, 2**31 - 1))
     _ensure_neighbours(adata, use_rep, n_neighbors, seed)
-    nh, table, samples, dispersion = differential_abundance(
+    nh, table, samples, fitted = differential_abundance(
         adata, sample_key=sample_key, condition_key=condition_key, control=control,
-        treated=treated, use_rep=use_rep, prop=prop, rng=gen, test=test,
+        treated=treated, use_rep=use_rep, prop=prop, rng=gen, test=test, dispersion=dispersion,
     )
     sig_up = (table["SpatialFDR"] < alpha).to_numpy() & (table["logFC"] > 0).to_numpy()
     conn = adata.obsp["connectivities"].tocsr()
@@ -194,8 +195,9 @@ def find_subpopulations(
         "condition_key": condition_key, "control": control, "treated": treated,
         "sample_key": sample_key, "use_rep": use_rep, "n_neighbors": n_neighbors, "prop": prop,
         "alpha": alpha, "min_cells": min_cells, "n_markers": n_markers,
-        "seed": rng if isinstance(rng, int) else None, "dispersion": dispersion,
-        "test": ("NB GLM, common Cox-Reid dispersion, "
+        "seed": rng if isinstance(rng, int) else None, "dispersion": fitted,
+        "dispersion_model": dispersion,
+        "test": (f"NB GLM, {dispersion} Cox-Reid dispersion, "
                  + ("quasi-likelihood F-test (edgeR glmQLFTest)" if test == "ql" else "LR test")
                  + "; spatial FDR (Dann et al. 2022)"),
     }
@@ -206,4 +208,4 @@ def find_subpopulations(
         "samples": samples,
         "markers": markers,
     }
-    return SubpopulationResult(table, states, samples, markers, dispersion, params)
+    return SubpopulationResult(table, states, samples, markers, fitted, params)

@@ -125,14 +125,15 @@ def resistant_subpopulations(
     n_markers: int = 10,
     key_added: str = "resistant",
     test: str = "ql",
+    dispersion: str = "trended",
     rng: int | np.random.Generator | None = 0,
     copy: bool = False,
 ) -> Any:
     """Cell states enriched under drug, by differential abundance on kNN neighbourhoods.
 
     Milo's test (Dann et al. 2022): neighbourhoods of refined-sampled index cells, their cell
-    counts per replicate sample, a negative-binomial GLM per neighbourhood with a shared
-    dispersion, the quasi-likelihood F-test of treated vs control that Milo takes from edgeR
+    counts per replicate sample, a negative-binomial GLM per neighbourhood with a dispersion
+    trend over abundance, the quasi-likelihood F-test of treated vs control that Milo takes from edgeR
     (each neighbourhood's own residual variability, shrunk by empirical Bayes), and the spatial
     FDR. Cells
     whose neighbourhoods are mostly significantly enriched (spatial FDR < ``alpha``, log fold
@@ -167,8 +168,10 @@ def resistant_subpopulations(
         ``obs[key_added]`` (state or "none"), ``obs[key_added + '_logFC']``,
         ``obsm[key_added + '_nhoods']`` (cells x neighbourhoods) and ``uns[key_added]``.
     test
-        ``"ql"`` (quasi-likelihood F-test, as Milo) or ``"lr"`` (likelihood-ratio test with the
-        common dispersion only).
+        ``"ql"`` (quasi-likelihood F-test, as Milo) or ``"lr"`` (likelihood-ratio test).
+    dispersion
+        ``"trended"`` (NB dispersion following neighbourhood abundance, as edgeR estimates it
+        for Milo) or ``"common"`` (one for all).
     rng
         Seed for the sampling of index cells.
     copy
@@ -196,6 +199,7 @@ def resistant_subpopulations(
         target, condition_key=condition_key, control=control, treated=treated,
         sample_key=sample_key, use_rep=use_rep, n_neighbors=n_neighbors, prop=prop, alpha=alpha,
         min_cells=min_cells, n_markers=n_markers, key_added=key_added, rng=rng, test=test,
+        dispersion=dispersion,
     )
     return target if copy else result
 
@@ -212,13 +216,14 @@ def clones(
     min_cells: int = 5,
     alpha: float = 0.1,
     test: str = "ql",
+    dispersion: str = "trended",
     key_added: str = "clones",
     copy: bool = False,
 ) -> Any:
     """Clone sizes per sample and time, clone fitness under drug, and persister clones.
 
     Counts of each lineage barcode per sample are fitted with a negative-binomial GLM (offset:
-    the sample's barcoded cells; one dispersion for all clones, Cox-Reid; edgeR's
+    the sample's barcoded cells; a Cox-Reid dispersion trend over clone abundance; edgeR's
     quasi-likelihood F-test of treated vs control, each clone's residual variability shrunk by
     empirical Bayes), so that Poisson sampling of cells and replicate variation are both
     counted as noise. Relative fitness is ``ln(share_treated / share_control) / dt``.
@@ -242,6 +247,8 @@ def clones(
         FDR for persister clones.
     test
         ``"ql"`` (quasi-likelihood F-test, edgeR's) or ``"lr"`` (likelihood-ratio test).
+    dispersion
+        ``"trended"`` (following clone abundance) or ``"common"`` (one for all clones).
     key_added
         ``obs[key_added + '_persister']`` (bool per cell) and ``uns[key_added]``.
     copy
@@ -268,7 +275,7 @@ def clones(
     result = clone_analysis(
         target.obs, barcode_key=barcode_key, sample_key=sample_key, condition_key=condition_key,
         control=control, treated=treated, time_key=time_key, min_cells=min_cells, alpha=alpha,
-        test=test,
+        test=test, dispersion=dispersion,
     )
     persisters = set(result.persisters())
     target.obs[f"{key_added}_persister"] = target.obs[barcode_key].astype(str).isin(persisters).to_numpy()
