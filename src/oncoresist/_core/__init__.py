@@ -13,7 +13,12 @@ from oncoresist._core.exceptions import (
     ParseError,
 )
 from oncoresist._core.provenance import Provenance, file_sha256
-from oncoresist._core.rng import as_generator, spawn_generators, spawn_seed_sequences
+from oncoresist._core.rng import (
+    as_generator,
+    integer_seed,
+    spawn_generators,
+    spawn_seed_sequences,
+)
 from oncoresist._core.tables import read_table, write_table
 
 __all__ = [
@@ -28,6 +33,7 @@ __all__ = [
     "atomic_output_dir",
     "atomic_write",
     "file_sha256",
+    "integer_seed",
     "read_table",
     "spawn_generators",
     "spawn_seed_sequences",

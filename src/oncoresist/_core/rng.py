@@ -70,6 +70,22 @@ def spawn_generators(rng: RngLike, n: int) -> list[np.random.Generator]:
     return [np.random.default_rng(s) for s in spawn_seed_sequences(rng, n)]
 
 
+def integer_seed(rng: RngLike) -> int:
+    """An int seed for libraries that take one (scanpy's ``random_state``): ``rng`` itself when
+    it is an int, otherwise one drawn from it.
+
+    Examples
+    --------
+    >>> integer_seed(7)
+    7
+    >>> integer_seed(np.random.default_rng(0)) == integer_seed(np.random.default_rng(0))
+    True
+    """
+    if isinstance(rng, int):
+        return rng
+    return int(as_generator(rng).integers(0, 2**31 - 1))
+
+
 def seed_of(rng: RngLike) -> int | None:
     """The integer seed to record in provenance, or None when there is none to record."""
     if isinstance(rng, bool):

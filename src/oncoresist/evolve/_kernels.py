@@ -106,6 +106,17 @@ def _crowding(typesize, kcap, crowd):
 
 
 @njit(cache=True)
+def _pick(weights, y):
+    """First index whose cumulative weight exceeds ``y`` (the last one if none does)."""
+    acc = 0.0
+    for j in range(weights.shape[0]):
+        acc += weights[j]
+        if y < acc:
+            return j
+    return weights.shape[0] - 1
+
+
+@njit(cache=True)
 def _new_record(size, ctype, parent, lineage, born, kind, comp, n, j, par, lin, t, knd):
     """Append a clone record with zero cells; returns its index or -1 when full."""
     if n >= size.shape[0]:
@@ -242,13 +253,7 @@ def hybrid_advance(
                 if x < lam:
                     y = rng.random()
                     if y < qsum[k]:
-                        acc = 0.0
-                        j = ntypes - 1
-                        for jj in range(ntypes):
-                            acc += mutprob[k, jj]
-                            if y < acc:
-                                j = jj
-                                break
+                        j = _pick(mutprob[k], y)
                         new = _new_record(size, ctype, parent, lineage, born, kind, comp, n, j, c, -1, tt, KIND_ROOT)
                         if new < 0 or nq >= qcap:
                             return n, t, STATUS_OVERFLOW
@@ -263,13 +268,7 @@ def hybrid_advance(
                     m -= 1
                 else:
                     y = rng.random() * swout[k]
-                    acc = 0.0
-                    j = ntypes - 1
-                    for jj in range(ntypes):
-                        acc += swrate[k, jj]
-                        if y < acc:
-                            j = jj
-                            break
+                    j = _pick(swrate[k], y)
                     m -= 1
                     lin = lineage[c]
                     target = comp[lin, j]
@@ -429,13 +428,7 @@ def exact_advance(
         if y < lam:
             z = rng.random()
             if z < qsum[k]:
-                acc = 0.0
-                j = ntypes - 1
-                for jj in range(ntypes):
-                    acc += mutprob[k, jj]
-                    if z < acc:
-                        j = jj
-                        break
+                j = _pick(mutprob[k], z)
                 new = _new_record(size, ctype, parent, lineage, born, kind, comp, n, j, c, -1, t, KIND_ROOT)
                 n += 1
                 size[new] = 1
@@ -448,13 +441,7 @@ def exact_advance(
             typesize[k] -= 1
         else:
             z = rng.random() * swout[k]
-            acc = 0.0
-            j = ntypes - 1
-            for jj in range(ntypes):
-                acc += swrate[k, jj]
-                if z < acc:
-                    j = jj
-                    break
+            j = _pick(swrate[k], z)
             size[c] -= 1
             typesize[k] -= 1
             lin = lineage[c]

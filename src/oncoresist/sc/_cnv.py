@@ -130,17 +130,17 @@ def two_populations(x: np.ndarray, in_a: np.ndarray) -> bool:
     return 2 * (ll2 - ll1) > 3 * np.log(n)
 
 
-def differs_by_segment(profiles: np.ndarray, in_a: np.ndarray, in_b: np.ndarray,
+def differs_by_segment(profiles: np.ndarray, rows_a: np.ndarray, rows_b: np.ndarray,
                        chromosomes: np.ndarray, *, min_difference: float,
                        min_windows: int) -> bool:
-    """Do cells ``in_a`` and ``in_b`` differ by a copy-number segment?
+    """Do the cells ``rows_a`` and ``rows_b`` (row indices) differ by a copy-number segment?
 
     Their mean profiles must differ by more than ``min_difference`` over ``min_windows``
     consecutive windows of a chromosome, and over those segments the cells must form two
     populations (``two_populations`` on each cell's segment means, combined along the
     discriminant direction: mean difference over pooled variance, feature by feature).
     """
-    a, b = profiles[in_a], profiles[in_b]
+    a, b = profiles[rows_a], profiles[rows_b]
     runs = _segment_runs(a.mean(axis=0), b.mean(axis=0), chromosomes,
                          min_difference=min_difference, min_windows=min_windows)
     if not runs:
@@ -181,7 +181,6 @@ def merge_clusters(labels: np.ndarray, profiles: np.ndarray, chromosomes: np.nda
     cells = {int(c): np.flatnonzero(labels == c) for c in np.unique(labels)}
     group_of = {c: c for c in cells}
     means = {c: profiles[idx].mean(axis=0) for c, idx in cells.items()}
-    n = profiles.shape[0]
     distinct: dict[tuple[int, int], bool] = {}  # pair decisions, dropped when a group changes
     while True:
         best = None
@@ -190,8 +189,8 @@ def merge_clusters(labels: np.ndarray, profiles: np.ndarray, chromosomes: np.nda
             for b in keys[i + 1:]:
                 if (a, b) not in distinct:
                     distinct[(a, b)] = differs_by_segment(
-                        profiles, np.isin(np.arange(n), cells[a]), np.isin(np.arange(n), cells[b]),
-                        chromosomes, min_difference=min_difference, min_windows=min_windows)
+                        profiles, cells[a], cells[b], chromosomes,
+                        min_difference=min_difference, min_windows=min_windows)
                 if distinct[(a, b)]:
                     continue
                 distance = float(np.mean((means[a] - means[b]) ** 2))

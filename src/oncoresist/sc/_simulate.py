@@ -22,6 +22,8 @@ Model (all choices stated so that tests can reason about the truth):
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
@@ -104,7 +106,7 @@ def _assign(arm, n, f_persist, f_cycle, freq, resistant, mode, f0, rng):
     return states, clones
 
 
-def simulate_counts(
+def simulate(
     n_cells: int = 2000,
     *,
     n_genes: int = 1000,
@@ -116,9 +118,54 @@ def simulate_counts(
     mode: str = "pre-existing",
     n_clones: int = 200,
     chunk: int = 5000,
-    rng=None,
-):
-    """Simulate an AnnData of raw counts with planted states, drug arm and barcodes."""
+    rng: int | np.random.Generator | None = None,
+) -> Any:
+    """Synthetic single-cell counts with a drug-enriched persister state and lineage barcodes.
+
+    Cells are ``sensitive``, ``persister`` (EMT Hallmark genes x ``effect``; MAPK output kept
+    on under drug) or ``cycling`` (G2M genes x ``effect``; not enriched by the drug) in
+    ``n_replicates`` control and drug samples. The persister fraction is
+    ``persister_fraction[0]`` in control and ``[1]`` under drug (Beta-distributed per sample).
+    Treated non-persister cells have the MAPK output genes (MPAS) at 0.2x. Barcodes: in
+    ``pre-existing`` mode the persister state is carried by whole clones that the drug selects;
+    in ``induced`` mode clones keep their frequencies and the state is cell by cell.
+
+    Parameters
+    ----------
+    n_cells, n_genes
+        Size of the matrix (``n_genes`` >= about 450: programme genes plus fillers).
+    n_replicates
+        Samples per arm.
+    persister_fraction
+        Persister fraction (control, drug).
+    cycling_fraction
+        Fraction of cycling cells in every sample.
+    effect
+        Fold change of the planted programmes.
+    median_umis
+        Median counts per cell.
+    mode
+        ``"pre-existing"`` or ``"induced"`` resistance for the barcodes.
+    n_clones
+        Barcoded clones.
+    chunk
+        Cells drawn at a time (bounds memory; another chunk size gives other draws).
+    rng
+        Seed.
+
+    Returns
+    -------
+    anndata.AnnData
+        Raw counts (CSR) with ``obs`` columns sample, condition, replicate, time, barcode,
+        true_state, true_resistant_clone; ``uns['simulation']`` the parameters and truth.
+
+    Examples
+    --------
+    >>> adata = simulate(600, n_genes=500, rng=0)
+    >>> adata.obs.groupby("condition", observed=True).true_state.apply(
+    ...     lambda s: round(float((s == "persister").mean()), 1)).tolist()
+    [0.0, 0.3]
+    """
     import anndata as ad
 
     _validate(n_cells, n_replicates, persister_fraction, cycling_fraction, mode, n_clones)
@@ -204,9 +251,9 @@ def simulate_fluctuation(
     m: float = 2.0,
     initial_size: int = 100,
     final_size: int = 5000,
-    rng=None,
+    rng: int | np.random.Generator | None = None,
 ) -> np.ndarray:
-    """Resistant-cell counts in parallel populations (Luria & Delbrück 1943 design).
+    """Resistant-cell counts in parallel populations (Luria & Delbruck 1943 design).
 
     ``pre-existing``: each of ``final_size - initial_size`` divisions makes a resistant
     daughter with probability ``m / (final_size - initial_size)``; a mutant born when the
@@ -214,6 +261,30 @@ def simulate_fluctuation(
     ``q ~ Beta(1, n)`` (Polya urn: a neutral lineage in a pure-birth process). ``induced``: at
     drug exposure each of the ``final_size`` cells turns resistant with probability
     ``m / final_size`` (binomial, nearly Poisson with mean ``m``).
+
+    Parameters
+    ----------
+    n_populations
+        Parallel populations.
+    mode
+        ``"pre-existing"`` or ``"induced"``.
+    m
+        Expected number of resistance events per population.
+    initial_size, final_size
+        Population sizes at the start and at exposure.
+    rng
+        Seed.
+
+    Returns
+    -------
+    numpy.ndarray
+        Resistant cells per population.
+
+    Examples
+    --------
+    >>> counts = simulate_fluctuation(200, mode="induced", m=3.0, rng=0)
+    >>> bool(abs(counts.mean() - 3.0) < 4 * (3.0 / 200) ** 0.5)   # 4 standard errors
+    True
     """
     if mode not in MODES:
         msg = f"mode must be one of {MODES}; got {mode!r}"

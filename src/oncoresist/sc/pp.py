@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from oncoresist._core import InputError, as_generator
+from oncoresist._core import InputError, integer_seed
 
 __all__ = ["call_barcodes", "embed", "normalise", "read"]
 
@@ -279,7 +279,7 @@ def embed(
         msg = f"svd_solver must be 'covariance_eigh' or 'arpack'; got {svd_solver!r}"
         raise InputError(msg, field="svd_solver")
     target = adata.copy() if copy else adata
-    seed = int(as_generator(rng).integers(0, 2**31 - 1)) if not isinstance(rng, int) else rng
+    seed = integer_seed(rng)
     n_top = min(n_top_genes, target.n_vars)
     sc.pp.highly_variable_genes(target, n_top_genes=n_top, flavor="seurat")
     wanted = set(map(str, exclude_genes)) if exclude_genes is not None else set()

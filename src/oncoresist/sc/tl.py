@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from oncoresist._core import InputError, as_generator
+from oncoresist._core import InputError, integer_seed
 from oncoresist.sc._clones import CloneResult, FluctuationResult, clone_analysis, fluctuation
 from oncoresist.sc._cnv import CnvCloneResult
 from oncoresist.sc._scoring import score
@@ -383,7 +383,7 @@ def cnv_clones(
     check_log_expression(adata, layer)
     reference = _reference_cells(adata, reference_key, reference_cat)
     target = adata.copy() if copy else adata
-    seed = int(as_generator(rng).integers(0, 2**31 - 1)) if not isinstance(rng, int) else rng
+    seed = integer_seed(rng)
     placed = place_genes(target.var)
     for column in ("chromosome", "start", "end"):
         target.var[column] = placed[column].to_numpy()
